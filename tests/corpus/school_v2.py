@@ -1,0 +1,64 @@
+"""The school, later: a summer school term, assignments, no more classrooms; every student
+now has an email address, and a course may wait for its title."""
+
+import datetime
+import decimal
+import enum
+
+from sqlalchemy import func
+from sqlmodel import Field, Relationship, SQLModel
+
+
+class Term(enum.Enum):
+    autumn = "autumn"
+    spring = "spring"
+    summer_school = "summer_school"
+
+
+class Enrollment(SQLModel, table=True):
+    student_id: int | None = Field(default=None, foreign_key="student.id", primary_key=True)
+    course_id: int | None = Field(default=None, foreign_key="course.id", primary_key=True)
+    grade: str | None = Field(default=None, max_length=2)
+
+
+class Teacher(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    email: str = Field(max_length=255, unique=True)
+    hired_on: datetime.date
+    salary: decimal.Decimal = Field(max_digits=8, decimal_places=2)
+    office: str | None = Field(default=None, max_length=20)
+    courses: list["Course"] = Relationship(back_populates="teacher")
+
+
+class Course(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=12, unique=True)
+    title: str | None = None
+    credits: int = 5
+    term: Term
+    teacher_id: int = Field(foreign_key="teacher.id")  # no index: courses are few
+    teacher: Teacher = Relationship(back_populates="courses")
+    students: list["Student"] = Relationship(back_populates="courses", link_model=Enrollment)
+    assignments: list["Assignment"] = Relationship(back_populates="course")
+
+
+class Student(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    email: str = Field(max_length=255)
+    born_on: datetime.date | None = None
+    average: float | None = None
+    enrolled_at: datetime.datetime | None = Field(
+        default=None, sa_column_kwargs={"server_default": func.now()}
+    )
+    courses: list[Course] = Relationship(back_populates="students", link_model=Enrollment)
+
+
+class Assignment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    title: str = Field(max_length=200)
+    due_at: datetime.datetime
+    max_score: int = Field(default=100, sa_column_kwargs={"server_default": "100"})
+    course: Course = Relationship(back_populates="assignments")

@@ -1,0 +1,334 @@
+"""The project's workflow: the `db` command, the guard tests, migrations at start-up, a wheel,
+CI and pre-commit."""
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .support import Project
+from .test_default_project import HERO_WITH_POWER, add_to_class, tables_of, version_of
+
+
+def db(project: Project, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """The console script `my-project db ...`, run from a folder deep inside the project."""
+    return project.run(
+        "my-project", "db", *args, cwd=project.path / "src" / "my_project", **kwargs
+    )
+
+
+def test_db_verbs_from_a_subdirectory(project: Project) -> None:
+    database = project.path / "my_project.db"
+    db(project, "upgrade")
+    (first,) = version_of(database)
+    assert f"{first} (head)" in db(project, "current").stdout
+    assert f"{first} (head)" in db(project, "heads").stdout
+    assert "initial schema" in db(project, "history").stdout
+    assert f"Revision ID: {first}" in db(project, "show").stdout
+    assert "No new upgrade operations detected" in db(project, "check").stdout
+
+    nothing = db(project, "revision", "nothing changed")
+    assert len(project.revisions()) == 1
+    assert "no revision written" in nothing.stdout + nothing.stderr
+
+    add_to_class(project.path / "src/my_project/models.py", "Hero", HERO_WITH_POWER)
+    assert db(project, "check", check=False).returncode == 1  # models ahead of migrations
+    db(project, "revision", "add power")
+    (power,) = [name for name in project.revisions() if name.endswith("_add_power.py")]
+    assert "add_column" in (project.path / "migrations/versions" / power).read_text()
+    db(project, "upgrade")
+    assert db(project, "check").returncode == 0
+
+    db(project, "revision", "--empty", "backfill powers")
+    assert any(name.endswith("_backfill_powers.py") for name in project.revisions())
+    db(project, "upgrade")
+    db(project, "downgrade")  # one step back
+    db(project, "downgrade", "-1")
+    assert version_of(database) == [first]
+    assert "ALTER TABLE" in db(project, "upgrade", "--sql").stdout  # printed, not run
+    assert version_of(database) == [first]
+    db(project, "downgrade", "base")
+    assert tables_of(database) == {"alembic_version"}
+
+    # `python -m` is the same command.
+    result = project.run("python", "-m", "my_project", "db", "current", cwd=project.path / "tests")
+    assert result.returncode == 0
+
+
+def test_db_stamp_adopts_an_existing_database(project: Project) -> None:
+    database = project.path / "my_project.db"
+    project.run(
+        "python",
+        "-c",
+        "from sqlmodel import SQLModel\n"
+        "from my_project import load_models\n"
+        "from my_project.database import make_engine\n"
+        "load_models()\n"
+        "SQLModel.metadata.create_all(make_engine())\n",
+    )
+    assert tables_of(database) == {"hero", "team"}  # tables, but no migration history
+    db(project, "stamp", "head")
+    assert "(head)" in db(project, "current").stdout
+    assert "No new upgrade operations detected" in db(project, "check").stdout
+
+
+def test_db_merge_joins_two_heads(project: Project) -> None:
+    (first,) = project.revisions()
+    first_id = first.split("-")[1].split("_")[0]
+    for branch in ("left", "right"):
+        project.alembic("revision", "-m", branch, "--head", first_id, "--splice")
+    assert len(db(project, "heads").stdout.strip().splitlines()) == 2
+    db(project, "merge", "-m", "merge branches")
+    assert len(db(project, "heads").stdout.strip().splitlines()) == 1
+    db(project, "upgrade")
+    assert "There is one head" in db(project, "merge").stdout
+
+
+def test_db_failures_are_one_line(project: Project) -> None:
+    result = db(project, "upgrade", env={"DATABASE_URL": "nonsense"}, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        line for line in result.stderr.strip().splitlines() if line.startswith("FAILED: ")
+    ]
+    assert "DATABASE_URL is not a database URL" in result.stderr
+
+
+# The guard tests: they pass on a fresh project, and fail, saying what is wrong, after each of
+# the mistakes they are there to catch.
+
+
+def guard_tests(project: Project) -> subprocess.CompletedProcess[str]:
+    return project.run("pytest", "-p", "no:cacheprovider", "--tb=short", check=False)
+
+
+def test_guard_tests_pass_on_a_fresh_project(rendered: Callable[..., Project]) -> None:
+    result = guard_tests(rendered())
+    assert result.returncode == 0, result.stdout
+    assert "7 passed" in result.stdout
+
+
+def test_guard_tests_catch_a_field_without_a_migration(project: Project) -> None:
+    add_to_class(project.path / "src/my_project/models.py", "Hero", HERO_WITH_POWER)
+    result = guard_tests(project)
+    assert result.returncode == 1
+    assert "FAILED tests/test_migrations.py::test_models_match_migrations" in result.stdout
+    assert "The models and the migrations differ" in result.stdout
+    assert "'power'" in result.stdout
+    assert "1 failed" in result.stdout
+
+
+def test_guard_tests_catch_a_downgrade_that_leaves_its_table(project: Project) -> None:
+    revision = project.add_revision(
+        "add villain",
+        upgrade='op.create_table("villain", sa.Column("id", sa.Integer, primary_key=True))',
+        downgrade="pass",
+    )
+    revision_id = revision.name.split("-")[1].split("_")[0]
+    result = guard_tests(project)
+    assert result.returncode == 1
+    assert "FAILED tests/test_migrations.py::test_stairway" in result.stdout
+    assert f"The downgrade of revision {revision_id} does not undo its upgrade" in result.stdout
+    assert "tables left behind: villain" in result.stdout
+    assert "Downgrading to base leaves tables left behind: villain" in result.stdout
+
+
+def test_guard_tests_catch_two_heads(project: Project) -> None:
+    (first,) = project.revisions()
+    first_id = first.split("-")[1].split("_")[0]
+    for branch in ("left", "right"):
+        project.alembic("revision", "-m", branch, "--head", first_id, "--splice")
+    result = guard_tests(project)
+    assert result.returncode == 1
+    assert "FAILED tests/test_migrations.py::test_one_head" in result.stdout
+    assert "The migrations have 2 heads" in result.stdout
+    assert "alembic merge heads" in result.stdout
+
+
+def test_guard_tests_catch_a_revision_that_loses_rows(project: Project) -> None:
+    project.add_revision(
+        "rebuild hero",
+        upgrade="op.execute('DELETE FROM hero')",
+        downgrade="pass",
+    )
+    result = guard_tests(project)
+    assert result.returncode == 1
+    assert "FAILED tests/test_migrations.py::test_rows_survive_the_stairway" in result.stdout
+    assert (
+        "Rows are lost in the upgrade to" in result.stdout and "'hero': '1 -> 0'" in result.stdout
+    )
+
+
+def test_guard_tests_fill_a_table_with_a_foreign_key_to_an_older_one(project: Project) -> None:
+    project.add_revision(
+        "add mission",
+        upgrade="""
+            op.create_table(
+                "mission",
+                sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("team_id", sa.Integer, sa.ForeignKey("team.id"), nullable=False),
+                sa.Column("title", sa.String(50), nullable=False),
+            )
+        """,
+        downgrade='op.drop_table("mission")',
+    )
+    project.add_revision("forget missions", upgrade="op.execute('DELETE FROM mission')")
+    result = guard_tests(project)
+    # The mission row (which needs a team row first) was put in, so its loss is seen.
+    assert "Rows are lost in the upgrade to" in result.stdout
+    assert "'mission': '1 -> 0'" in result.stdout
+
+
+# Migrations at application start.
+
+START = "from my_project.migrate import upgrade_to_head; upgrade_to_head(); print('started')"
+
+
+@pytest.mark.parametrize(
+    "database",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)]
+    + [pytest.param("mysql", marks=pytest.mark.servers)],
+)
+def test_four_processes_start_at_once(
+    rendered: Callable[..., Project], database: str, database_url: str, tmp_path: Path
+) -> None:
+    project = rendered(database=database).copy(tmp_path / "p")
+    project.add_revision(
+        "slow and counted",
+        upgrade="""
+            import time
+
+            op.create_table("runs", sa.Column("id", sa.Integer, primary_key=True))
+            time.sleep(1)
+            op.execute("INSERT INTO runs (id) VALUES (1)")
+        """,
+        downgrade='op.drop_table("runs")',
+    )
+    results = project.concurrently("python", "-c", START, env={"DATABASE_URL": database_url})
+    assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
+    assert "database is locked" not in "".join(r.stderr for r in results)
+    check = "from my_project.database import make_engine\n" + (
+        "with make_engine().connect() as c:\n"
+        "    print(c.exec_driver_sql('SELECT count(*) FROM runs').scalar(),"
+        " c.exec_driver_sql('SELECT count(*) FROM alembic_version').scalar())\n"
+    )
+    counts = project.run("python", "-c", check, env={"DATABASE_URL": database_url})
+    assert counts.stdout.split() == ["1", "1"]  # the slow revision ran once; one version row
+
+
+@pytest.mark.parametrize(
+    "database",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)]
+    + [pytest.param("mysql", marks=pytest.mark.servers)],
+)
+def test_start_from_inside_a_running_event_loop(
+    rendered: Callable[..., Project], database: str, database_url: str
+) -> None:
+    project = rendered(database=database, async_engine=True)
+    script = (
+        "import asyncio\n"
+        "from my_project.migrate import upgrade_to_head\n"
+        "from my_project.database import get_engine\n"
+        "async def startup():\n"
+        "    upgrade_to_head()  # an async app's startup hook, loop running\n"
+        "    await asyncio.to_thread(upgrade_to_head)  # the non-blocking form\n"
+        "    async with get_engine().connect() as connection:\n"
+        "        result = await connection.exec_driver_sql('SELECT count(*) FROM hero')\n"
+        "        print('heroes', result.scalar())\n"
+        "asyncio.run(startup())\n"
+    )
+    result = project.run("python", "-c", script, env={"DATABASE_URL": database_url})
+    assert result.stdout.split() == ["heroes", "0"]
+
+
+# Deployment: an installed wheel migrates without the checkout.
+
+
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)]
+)
+def test_a_wheel_migrates_without_the_checkout(
+    rendered: Callable[..., Project], database: str, database_url: str, tmp_path: Path
+) -> None:
+    project = rendered(database=database)
+    project.command("uv", "build", "--wheel", "--out-dir", str(tmp_path / "dist"))
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    site = tmp_path / "site"  # an image's environment: no alembic.ini, no migrations/ folder
+    site.mkdir()
+    project.command("uv", "venv", "--quiet", str(site / ".venv"), cwd=site)
+    python = str(site / ".venv" / "bin" / "python")
+    project.command("uv", "pip", "install", "--quiet", "--python", python, str(wheel), cwd=site)
+    env = {"DATABASE_URL": database_url}
+    project.command(str(site / ".venv/bin/my-project"), "db", "upgrade", cwd=site, env=env)
+    current = project.command(
+        str(site / ".venv/bin/my-project"), "db", "current", cwd=site, env=env
+    )
+    assert "(head)" in current.stdout
+    project.command(python, "-c", START, cwd=site, env=env)
+    project.command(
+        str(site / ".venv/bin/my-project"), "db", "downgrade", "base", cwd=site, env=env
+    )
+    started = project.command(python, "-c", START, cwd=site, env=env)
+    assert started.stdout.strip() == "started"
+
+
+# CI and pre-commit.
+
+
+@pytest.mark.parametrize(
+    ("database", "service", "image"),
+    [
+        ("sqlite", None, None),
+        ("postgresql", "postgres", "postgres:"),
+        ("mysql", "mysql", "mysql:"),
+    ],
+)
+def test_ci_workflow(
+    rendered: Callable[..., Project], database: str, service: str | None, image: str | None
+) -> None:
+    project = rendered(database=database)
+    workflow = yaml.safe_load((project.path / ".github/workflows/ci.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    runs = [step.get("run", "") for step in job["steps"]]
+    lint = next(i for i, run in enumerate(runs) if "ruff check" in run)
+    tests = [i for i, run in enumerate(runs) if run.startswith("uv run pytest")]
+    assert tests and lint < min(tests)
+    if service is None:
+        assert "services" not in job and len(tests) == 1
+        return
+    assert job["services"][service]["image"].startswith(image)
+    server_step = job["steps"][tests[-1]]
+    url = server_step["env"]["TEST_DATABASE_URL"]
+    parsed = project.run(
+        "python",
+        "-c",
+        f"from my_project.database import parse_database_url; print(parse_database_url({url!r}))",
+    )
+    assert parsed.stdout.startswith(database)  # a URL the project's tests accept
+
+
+def git(project: Project, *args: str) -> None:
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
+    project.command("git", *args, env={**identity, "GIT_COMMITTER_EMAIL": "t@t"})
+
+
+def test_pre_commit_hooks_run_offline(project: Project) -> None:
+    git(project, "init", "--quiet")
+    git(project, "add", "--all")
+    hooks = project.run("pre-commit", "run", "--all-files", check=False)
+    assert hooks.returncode == 0, hooks.stdout
+    for hook in ("ruff check", "ruff format", "no merge-conflict markers", "no .rej files"):
+        assert hook in hooks.stdout
+
+    readme = project.path / "README.md"
+    readme.write_text(
+        readme.read_text()
+        + "<<<<<<< before updating\nmine\n=======\ntheirs\n>>>>>>> after updating\n"
+    )
+    (project.path / "alembic.ini.rej").write_text("@@ -1 +1 @@\n")
+    git(project, "add", "--all")
+    hooks = project.run("pre-commit", "run", "--all-files", check=False)
+    assert hooks.returncode == 1
+    assert "Merge conflict string" in hooks.stdout and "README.md" in hooks.stdout
+    assert "alembic.ini.rej" in hooks.stdout
