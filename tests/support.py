@@ -135,6 +135,21 @@ class Project:
         path.write_text(source)
         return path
 
+    def add_slow_counted_revision(self) -> Path:
+        """A revision that takes a second and records each run in table runs: concurrent
+        upgrades that were not serialised would overlap in it and record it twice."""
+        return self.add_revision(
+            "slow and counted",
+            upgrade="""
+                import time
+
+                op.create_table("runs", sa.Column("id", sa.Integer, primary_key=True))
+                time.sleep(1)
+                op.execute("INSERT INTO runs (id) VALUES (1)")
+            """,
+            downgrade='op.drop_table("runs")',
+        )
+
     def revisions(self) -> list[str]:
         return sorted(p.name for p in (self.path / "migrations" / "versions").glob("*.py"))
 

@@ -101,6 +101,23 @@ def test_dotenv_is_read_and_the_environment_wins(project: Project, tmp_path: Pat
     assert "hero" in tables_of(from_env)
 
 
+def test_a_blank_database_url_counts_as_unset(project: Project) -> None:
+    project.alembic("upgrade", "head", env={"DATABASE_URL": "  "})
+    assert tables_of(project.path / "my_project.db") == {"alembic_version", "hero", "team"}
+
+
+def test_a_sqlite_url_with_two_slashes_gets_one_line(project: Project) -> None:
+    result = project.alembic(
+        "upgrade", "head", env={"DATABASE_URL": "sqlite://my.db"}, check=False
+    )
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode != 0
+    assert lines == [
+        line for line in lines if line.startswith("FAILED: DATABASE_URL names a host")
+    ]
+    assert "sqlite:///app.db (three slashes)" in lines[0]
+
+
 def test_check_is_clean_after_the_first_upgrade(project: Project) -> None:
     project.alembic("upgrade", "head")
     assert "No new upgrade operations detected" in project.alembic("check").stdout
@@ -181,6 +198,17 @@ def test_a_table_in_a_new_module_is_seen_by_autogenerate(project: Project) -> No
     assert 'op.create_table(\n        "villain"' in source
     assert "drop_table" in source.split("def downgrade")[1]
     assert "drop_table" not in source.split("def downgrade")[0]
+
+
+def test_modules_without_tables_are_not_imported_by_migrations(project: Project) -> None:
+    """An app module may start things when imported: env.py imports only modules with tables."""
+    started = project.path / "app-started"
+    (project.path / "src/my_project/app.py").write_text(
+        f"from pathlib import Path\n\nPath({str(started)!r}).touch()\n"
+    )
+    project.alembic("upgrade", "head")
+    project.alembic("check")
+    assert not started.exists()
 
 
 def test_a_migration_that_fails_halfway_leaves_no_trace(project: Project) -> None:

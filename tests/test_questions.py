@@ -5,6 +5,7 @@ import keyword
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -87,13 +88,23 @@ def test_package_name_default_is_always_valid(
         ("package_name=pydantic", "is the import name of a package this project installs"),
         ("package_name=typer", "is the import name of a package this project installs"),
         ("package_name=psycopg", "is the import name of a package this project installs"),
+        ("package_name=hero__registry", "is not a lowercase Python identifier"),
+        ("package_name=match", "is a Python keyword (or soft keyword)"),
+        ("package_name=test", "is a standard-library module"),
         ("author_email=someone", "is not an email address"),
         ("author_email=a@b", "is not an email address"),
+        # Addresses that packaging tools refuse in pyproject.toml's authors.
+        ("author_email=a..b@example.com", "is not an email address"),
+        ("author_email=.a@example.com", "is not an email address"),
+        ("author_email=a,b@example.com", "is not an email address"),
+        ("author_email=<a@example.com>", "is not an email address"),
+        ("author_email=a@example.com;x", "is not an email address"),
         ("project_name=   ", "Give the project a name"),
         ("database=oracle", "Invalid choice"),
         ("initial_revision_id=1234", "is not a revision id"),
         ("initial_revision_id=ABCDEFABCDEF", "is not a revision id"),
         ("initial_revision_date=yesterday", "is not a UTC date"),
+        ("initial_revision_date=2026-13-45 99:99:99", "is not a UTC date"),
     ],
 )
 def test_bad_answer_fails_and_writes_nothing(tmp_path: Path, answer: str, message: str) -> None:
@@ -136,8 +147,35 @@ def test_copier_requirements() -> None:
     assert not {"_tasks", "_jinja_extensions"} & settings.keys()
 
 
+def test_unusual_but_valid_answers_make_a_project_that_builds(tmp_path: Path) -> None:
+    """Quotes, backslashes and a plus-addressed email survive into pyproject.toml and its
+    metadata: the wheel builds."""
+    answers = [
+        "project_name=Héros & Villains",
+        "description=Heroes \\ \"villains\" and 'sidekicks'",
+        'author_name=Seán O\'Brien "Ed"',
+        "author_email=first.last+heroes@mail.example.co.uk",
+    ]
+    result = copier_copy(tmp_path / "p", *answers)
+    assert result.returncode == 0, result.stderr
+    built = subprocess.run(
+        ["uv", "build", "--wheel", "--quiet", "--out-dir", str(tmp_path / "dist")],
+        cwd=tmp_path / "p",
+        capture_output=True,
+        text=True,
+        env=project_environment(),
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("h_ros_villains-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA")))
+    assert "first.last+heroes@mail.example.co.uk" in metadata.decode()
+
+
 def test_reserved_names_cover_keywords_and_the_standard_library() -> None:
     lowercase_keywords = {word for word in keyword.kwlist if word.islower()}
     assert lowercase_keywords <= set(RESERVED["keywords"])
+    soft_keywords = {word for word in keyword.softkwlist if re.fullmatch("[a-z]+", word)}
+    assert soft_keywords <= set(RESERVED["keywords"])
     assert set(sys.stdlib_module_names) <= set(RESERVED["stdlib"])
     assert {"migrations", "tests"} <= set(RESERVED["folders"])

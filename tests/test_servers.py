@@ -111,13 +111,15 @@ def test_url_forms_with_a_password_that_needs_escaping(
 ) -> None:
     driver = DRIVERS[database, async_engine]
     schemes = {
-        "postgresql": ["postgresql", "postgres", f"postgresql+{driver}"],
-        "mysql": ["mysql", "mariadb", f"mysql+{driver}", f"mariadb+{driver}"],
+        "postgresql": ["postgresql", "postgres", "POSTGRES", f"postgresql+{driver}"],
+        "mysql": ["mysql", "mariadb", "MySQL", f"mysql+{driver}", f"mariadb+{driver}"],
     }[database]
+    # What hosting providers append; asyncpg calls it ssl (this server speaks no TLS).
+    options = {"postgresql": "?sslmode=disable", "mysql": "?charset=utf8mb4"}[database]
     with server.scratch_user(scratch) as user:
         host = f"{server.admin.host}:{server.admin.port or ''}".rstrip(":")
         for number, scheme in enumerate(schemes):
-            url = f"{scheme}://{user}:{ESCAPED}@{host}/{scratch}"
+            url = f"{scheme}://{user}:{ESCAPED}@{host}/{scratch}{options * (number % 2)}"
             command = ("upgrade", "head") if number == 0 else ("current",)
             result = project.alembic(*command, env={"DATABASE_URL": url})
             assert PASSWORD not in output(result) and ESCAPED not in output(result)
@@ -139,6 +141,11 @@ def bad_urls(database: str, async_engine: bool) -> list:
         "engine kind": ("{scheme}+{other}://user:{pw}@{host}/db", "{scheme}://"),
         "unreachable": ("{scheme}://user:{pw}@127.0.0.1:1/db", "Cannot connect to the database"),
         "credentials": ("{scheme}://nobody:{pw}@{host}/db", "Cannot connect to the database"),
+        # An @ left unescaped: the rest of the password would be taken for the host.
+        "unescaped @": ("{scheme}://user:p@ss@{host}/db", "has an @ after the password's end"),
+        "no database": ("{scheme}://user:{pw}@{host}", "names no database"),
+        "port": ("{scheme}://user:{pw}@127.0.0.1:99999/db", "has port 99999"),
+        "unknown option": ("{scheme}://user:{pw}@{host}/db?bogus=1", "Cannot connect to the"),
     }
     missing = {"postgresql": "psycopg2", "mysql": "mysqldb"}[database]
     return [
@@ -174,7 +181,7 @@ def test_a_bad_url_gets_one_line_without_the_password(
     assert lines[0].startswith("FAILED: ")
     assert expected.format(**fields) in lines[0]
     assert PASSWORD not in lines[0] and ESCAPED not in lines[0]
-    assert "p%40" not in lines[0] and "p@ss" not in lines[0]
+    assert "p%40" not in lines[0] and "p@ss" not in lines[0] and "ss@" not in lines[0]
 
 
 def accepts_any_password(server: Server, user: str, database: str) -> bool:
@@ -242,23 +249,39 @@ def test_a_migration_that_fails_halfway(
 def test_concurrent_upgrades_apply_each_revision_once(
     project: Project, server: Server, scratch: str
 ) -> None:
-    # A revision that takes a while and records each run: concurrent runs would overlap in it.
-    project.add_revision(
-        "slow and counted",
-        upgrade="""
-            import time
-
-            op.create_table("runs", sa.Column("id", sa.Integer, primary_key=True))
-            time.sleep(1)
-            op.execute("INSERT INTO runs (id) VALUES (1)")
-        """,
-        downgrade='op.drop_table("runs")',
-    )
+    project.add_slow_counted_revision()
     results = project.concurrently("alembic", "upgrade", "head")
     assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
     (head,) = re.findall(r"-> (\w+), slow and counted", "".join(r.stderr for r in results))
     assert query(server, scratch, "SELECT version_num FROM alembic_version") == [(head,)]
     assert query(server, scratch, "SELECT count(*) FROM runs") == [(1,)]
+
+
+@pytest.mark.parametrize("async_engine", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("database", ["postgresql"])
+def test_concurrent_upgrades_with_an_index_built_concurrently(
+    project: Project, server: Server, scratch: str
+) -> None:
+    """CREATE INDEX CONCURRENTLY waits for every open transaction: processes that waited for
+    the lock inside one would deadlock with it."""
+    project.add_revision(
+        "index concurrently",
+        upgrade="""
+            op.create_table(
+                "gizmo", sa.Column("id", sa.Integer, primary_key=True), sa.Column("n", sa.Integer)
+            )
+            with op.get_context().autocommit_block():
+                op.execute("SELECT pg_sleep(1)")
+                op.create_index("ix_gizmo_n", "gizmo", ["n"], postgresql_concurrently=True)
+        """,
+        downgrade='op.drop_table("gizmo")',
+    )
+    results = project.concurrently("alembic", "upgrade", "head")
+    assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
+    assert "".join(r.stderr for r in results).count("index concurrently") == 1
+    assert query(
+        server, scratch, "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_gizmo_n'"
+    )
 
 
 @pytest.mark.parametrize("database", ["postgresql", "mysql"])

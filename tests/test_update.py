@@ -95,8 +95,8 @@ def release_improvements(template: Path, version: str) -> None:
     )
     edit(
         template / "template/pyproject.toml.jinja",
-        'addopts = ["-ra", "--strict-markers"]\n',
-        'addopts = ["-ra", "--strict-markers"]\nxfail_strict = true\n',
+        'addopts = ["-ra", "--strict-markers", "--tb=short"]\n',
+        'addopts = ["-ra", "--strict-markers", "--tb=short"]\nxfail_strict = true\n',
     )
     commit_all(template, f"release {version}")
     git(template, "tag", version)

@@ -1,6 +1,7 @@
 """The project's workflow: the `db` command, the guard tests, migrations at start-up, a wheel,
 CI and pre-commit."""
 
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -95,6 +96,15 @@ def test_db_failures_are_one_line(project: Project) -> None:
     assert "DATABASE_URL is not a database URL" in result.stderr
 
 
+def test_db_takes_alembics_spellings(project: Project) -> None:
+    """-m for the message and -h for help, as alembic users type them."""
+    db(project, "revision", "-m", "backfill powers", "--empty")
+    assert any(name.endswith("_backfill_powers.py") for name in project.revisions())
+    assert "upgrade" in db(project, "-h").stdout
+    nameless = db(project, "revision", check=False)
+    assert nameless.returncode == 2 and 'db revision "add power"' in nameless.stderr
+
+
 # The guard tests: they pass on a fresh project, and fail, saying what is wrong, after each of
 # the mistakes they are there to catch.
 
@@ -180,6 +190,26 @@ def test_guard_tests_fill_a_table_with_a_foreign_key_to_an_older_one(project: Pr
     assert "'mission': '1 -> 0'" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("test_url", "expected"),
+    [
+        ("postgresql://admin:{pw}@127.0.0.1:1/postgres", "Cannot make a scratch database on"),
+        ("postgresql//admin:{pw}@127.0.0.1/postgres", "TEST_DATABASE_URL is not a database URL"),
+    ],
+    ids=["unreachable", "malformed"],
+)
+def test_guard_tests_never_print_the_servers_password(
+    rendered: Callable[..., Project], test_url: str, expected: str
+) -> None:
+    password = "s3cret-Pa55"
+    project = rendered(database="postgresql")
+    env = {"TEST_DATABASE_URL": test_url.format(pw=password)}
+    result = project.run("pytest", "-p", "no:cacheprovider", check=False, env=env)
+    assert result.returncode != 0
+    assert expected in result.stdout
+    assert password not in result.stdout + result.stderr
+
+
 # Migrations at application start.
 
 START = "from my_project.migrate import upgrade_to_head; upgrade_to_head(); print('started')"
@@ -194,17 +224,7 @@ def test_four_processes_start_at_once(
     rendered: Callable[..., Project], database: str, database_url: str, tmp_path: Path
 ) -> None:
     project = rendered(database=database).copy(tmp_path / "p")
-    project.add_revision(
-        "slow and counted",
-        upgrade="""
-            import time
-
-            op.create_table("runs", sa.Column("id", sa.Integer, primary_key=True))
-            time.sleep(1)
-            op.execute("INSERT INTO runs (id) VALUES (1)")
-        """,
-        downgrade='op.drop_table("runs")',
-    )
+    project.add_slow_counted_revision()
     results = project.concurrently("python", "-c", START, env={"DATABASE_URL": database_url})
     assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
     assert "database is locked" not in "".join(r.stderr for r in results)
@@ -260,7 +280,10 @@ def test_a_wheel_migrates_without_the_checkout(
     python = str(site / ".venv" / "bin" / "python")
     project.command("uv", "pip", "install", "--quiet", "--python", python, str(wheel), cwd=site)
     env = {"DATABASE_URL": database_url}
-    project.command(str(site / ".venv/bin/my-project"), "db", "upgrade", cwd=site, env=env)
+    upgrade = project.command(
+        str(site / ".venv/bin/my-project"), "db", "upgrade", cwd=site, env=env
+    )
+    assert "Running upgrade  -> " in upgrade.stderr  # Alembic's own log: the wheel's alembic.ini
     current = project.command(
         str(site / ".venv/bin/my-project"), "db", "current", cwd=site, env=env
     )
@@ -326,9 +349,25 @@ def test_pre_commit_hooks_run_offline(project: Project) -> None:
         readme.read_text()
         + "<<<<<<< before updating\nmine\n=======\ntheirs\n>>>>>>> after updating\n"
     )
-    (project.path / "alembic.ini.rej").write_text("@@ -1 +1 @@\n")
     git(project, "add", "--all")
+    (project.path / "alembic.ini.rej").write_text(
+        "@@ -1 +1 @@\n"
+    )  # untracked, as Copier leaves it
     hooks = project.run("pre-commit", "run", "--all-files", check=False)
     assert hooks.returncode == 1
     assert "Merge conflict string" in hooks.stdout and "README.md" in hooks.stdout
     assert "alembic.ini.rej" in hooks.stdout
+
+
+def test_the_git_hook_runs_outside_the_environment(project: Project) -> None:
+    """A commit from a shell or an editor where .venv is not activated still runs the hooks."""
+    git(project, "init", "--quiet")
+    project.run("pre-commit", "install")
+    git(project, "add", "--all")
+    plain_path = os.pathsep.join(
+        folder for folder in os.environ["PATH"].split(os.pathsep) if ".venv" not in folder
+    )
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
+    environment = {**identity, "GIT_COMMITTER_EMAIL": "t@t", "PATH": plain_path}
+    commit = project.command("git", "commit", "--quiet", "-m", "start", env=environment)
+    assert "ruff check" in commit.stdout + commit.stderr

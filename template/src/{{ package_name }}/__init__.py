@@ -1,7 +1,8 @@
 """The application package: its tables, its database and its migrations."""
 
 import importlib
-import pkgutil
+import re
+from pathlib import Path
 
 from sqlmodel import SQLModel
 
@@ -15,12 +16,23 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-# Modules that hold no tables and cost start-up time (the CLI imports Typer).
-_NOT_MODELS = {"__main__", "cli"}
+# What a module that defines tables has in its source: SQLModel, Table() or declarative.
+_DEFINES_TABLES = re.compile(rb"table\s*=\s*True|\bTable\(|__tablename__")
 
 
 def load_models() -> None:
-    """Import every module of the package, so that SQLModel.metadata holds every table."""
-    for module in pkgutil.walk_packages(__path__, f"{__name__}."):
-        if module.name.rpartition(".")[2] not in _NOT_MODELS:
-            importlib.import_module(module.name)
+    """Import every module of the package that defines tables, so that SQLModel.metadata holds
+    every table wherever it is (env.py needs no edit for a new module).
+
+    Only modules whose source defines a table are imported: importing an app module could
+    start the app. The migrations that a wheel carries inside the package are left out.
+    """
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if not parts or parts[0] == "migrations" or not all(p.isidentifier() for p in parts):
+            continue
+        if _DEFINES_TABLES.search(path.read_bytes()):
+            importlib.import_module(".".join((__name__, *parts)))

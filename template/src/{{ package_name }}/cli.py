@@ -11,8 +11,13 @@ from alembic.util import CommandError
 
 from .migrate import alembic_config
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
-db = typer.Typer(no_args_is_help=True, help="Migrate the database (Alembic, set up for you).")
+HELP = {"help_option_names": ["-h", "--help"]}
+app = typer.Typer(no_args_is_help=True, add_completion=False, context_settings=HELP)
+db = typer.Typer(
+    no_args_is_help=True,
+    help="Migrate the database (Alembic, set up for you).",
+    context_settings=HELP,
+)
 app.add_typer(db, name="db")
 
 # Revisions such as -1 look like options: let them through as arguments.
@@ -53,13 +58,18 @@ def downgrade(
 
 @db.command()
 def revision(
-    message: Annotated[str, typer.Argument(help="What the revision does.")],
+    message: Annotated[str | None, typer.Argument(help="What the revision does.")] = None,
+    message_option: Annotated[
+        str | None, typer.Option("--message", "-m", help="The same, as alembic takes it.")
+    ] = None,
     empty: Annotated[
         bool, typer.Option("--empty", help="Write an empty revision to fill in by hand.")
     ] = False,
 ) -> None:
     """Write a revision from the changes in the models (or an empty one)."""
-    run(command.revision, message=message, autogenerate=not empty)
+    if not (message or message_option):
+        raise typer.BadParameter('say what it does, e.g. db revision "add power"')
+    run(command.revision, message=message or message_option, autogenerate=not empty)
 
 
 @db.command()

@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import time
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,28 +13,24 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from .database import project_root
 
 # PostgreSQL advisory locks are per database; this key is this project's.
 POSTGRESQL_LOCK_KEY = zlib.crc32(f"{__package__}.migrations".encode())
-# MySQL named locks are per server: the name carries the database (64 characters at most).
-MYSQL_LOCK_TIMEOUT_SECONDS = 3600
+LOCK_TIMEOUT_SECONDS = 3600
+LOCK_POLL_SECONDS = 0.2
 
 
 def alembic_config(**attributes: Any) -> Config:
-    """The project's Alembic configuration: alembic.ini of the source checkout, or, in an
-    installed wheel, the migrations packaged inside it. attributes go to config.attributes."""
-    ini = project_root() / "alembic.ini"
-    if ini.is_file():
-        config = Config(ini)
-    else:
-        config = Config()
-        config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
-        config.set_main_option("path_separator", "os")
+    """The project's Alembic configuration: alembic.ini of the source checkout, or the copy
+    that an installed wheel carries beside its migrations. attributes go to config.attributes.
+    """
+    checkout = project_root() / "alembic.ini"
+    config = Config(checkout if checkout.is_file() else Path(__file__).with_name("alembic.ini"))
     config.attributes.update(attributes)
     return config
 
@@ -66,33 +63,25 @@ def _event_loop_running() -> bool:
 def migration_lock(connection: Connection) -> Iterator[None]:
     """Hold a session-level database lock, so that concurrent upgrades run one at a time.
 
-    PostgreSQL: pg_advisory_lock (it survives the commits inside the migrations, unlike the
-    transaction-level lock). MySQL/MariaDB: GET_LOCK with a timeout (MariaDB does not wait
-    on -1). SQLite needs none: migrations there open their transaction with BEGIN IMMEDIATE.
+    PostgreSQL: an advisory lock (session-level: it survives the commits inside the
+    migrations). MySQL/MariaDB: a named lock (GET_LOCK). SQLite needs none: migrations there
+    open their transaction with BEGIN IMMEDIATE, which waits for the write lock.
     """
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": POSTGRESQL_LOCK_KEY})
-        release = text("SELECT pg_advisory_unlock(:key)").bindparams(key=POSTGRESQL_LOCK_KEY)
+        key = {"key": POSTGRESQL_LOCK_KEY}
+        attempt = text("SELECT pg_try_advisory_lock(:key)").bindparams(**key)
+        release = text("SELECT pg_advisory_unlock(:key)").bindparams(**key)
     elif dialect in ("mysql", "mariadb"):
+        # Named locks are per server: the name carries the database (64 characters at most).
         database = connection.engine.url.database or ""
-        name = "migrations:" + hashlib.sha1(database.encode()).hexdigest()
-        taken = connection.execute(
-            text("SELECT GET_LOCK(:name, :timeout)"),
-            {"name": name, "timeout": MYSQL_LOCK_TIMEOUT_SECONDS},
-        ).scalar()
-        if taken != 1:
-            raise CommandError(
-                f"Another process has held the migration lock for {MYSQL_LOCK_TIMEOUT_SECONDS}"
-                " seconds: wait for it to finish, or end its session, then run this again"
-            )
-        release = text("SELECT RELEASE_LOCK(:name)").bindparams(name=name)
+        name = {"name": "migrations:" + hashlib.sha1(database.encode()).hexdigest()}
+        attempt = text("SELECT GET_LOCK(:name, 0)").bindparams(**name)
+        release = text("SELECT RELEASE_LOCK(:name)").bindparams(**name)
     else:
         yield
         return
-    # End the transaction that the lock query began, or Alembic would take it for the
-    # caller's and never commit the migrations.
-    connection.commit()
+    _take_lock(connection, attempt)
     try:
         yield
     finally:
@@ -101,17 +90,58 @@ def migration_lock(connection: Connection) -> Iterator[None]:
             connection.commit()
 
 
-def explain_failure(error: BaseException, dialect: str) -> str | None:
-    """One line for a revision that raised: which one, why, and what state it left behind.
+def _take_lock(connection: Connection, attempt: TextClause) -> None:
+    """Try to take the lock until it is ours, with no transaction open while waiting.
 
-    None when no revision file raised (an error in Alembic or env.py keeps its traceback).
+    A transaction that waits would block the holder's migrations where they wait for every
+    open transaction (PostgreSQL's CREATE INDEX CONCURRENTLY): a deadlock. A transaction
+    left open would make Alembic take it for the caller's and never commit the migrations.
     """
+    deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+    while True:
+        taken = connection.execute(attempt).scalar()
+        connection.commit()
+        if taken:
+            return
+        if time.monotonic() > deadline:
+            raise CommandError(
+                f"Another process has held the migration lock for {LOCK_TIMEOUT_SECONDS}"
+                " seconds: wait for it to finish, or end its session, then run this again"
+            )
+        time.sleep(LOCK_POLL_SECONDS)
+
+
+@contextmanager
+def failures_explained(dialect: str) -> Iterator[None]:
+    """Turn a migration that fails into one line that says which revision failed, why, and
+    what it left behind (CommandError, which alembic and the `db` command print as one line).
+
+    Errors that neither a revision nor the database raised (a bug in env.py, say) keep their
+    traceback.
+    """
+    try:
+        yield
+    except CommandError:
+        raise
+    except Exception as error:
+        explanation = explain_failure(error, dialect)
+        if explanation is None:
+            raise
+        raise CommandError(explanation) from error
+
+
+def explain_failure(error: BaseException, dialect: str) -> str | None:
+    """One line for a failed migration, or None when neither a revision file nor the
+    database raised the error."""
     revision = _failed_revision(error)
-    if revision is None:
+    if revision is None and not isinstance(error, DBAPIError):
         return None
     reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    what = f"{type(error).__name__}: {reason[0] if reason else ''}".rstrip(". ")
+    retry = "(Run alembic with --raiseerr for the traceback.)"
+    if revision is None:
+        return f"Migrating failed: {what}. {retry}"
     where = f"Revision {revision['revision']} ({Path(revision['__file__']).name}) failed"
-    what = f"{type(error).__name__}: {reason[0] if reason else ''}"
     if dialect in ("mysql", "mariadb"):
         state = (
             "MySQL commits each DDL statement at once, so the statements of this revision that"
@@ -119,8 +149,8 @@ def explain_failure(error: BaseException, dialect: str) -> str | None:
             " revision before it; see 'When a migration fails on MySQL' in the README"
         )
     else:
-        state = "it was rolled back: the database is as it was before this command"
-    return f"{where}: {what}. {state}. (Run alembic with --raiseerr for the traceback.)"
+        state = "It was rolled back: the database is as it was before this command"
+    return f"{where}: {what}. {state}. {retry}"
 
 
 def _failed_revision(error: BaseException) -> dict[str, Any] | None:
