@@ -138,6 +138,38 @@ class Player(SQLModel, table=True):
     score: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 """
 
+# A foreign-key column loses its index, another gains one, a plain column becomes a foreign key.
+BOOKS_V1 = """
+from sqlmodel import Field, SQLModel
+
+
+class Author(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40)
+
+
+class Book(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="author.id", index=True)
+    editor_id: int | None = Field(default=None, foreign_key="author.id")
+    reviewer_id: int | None = None
+"""
+BOOKS_V2 = """
+from sqlmodel import Field, SQLModel
+
+
+class Author(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40)
+
+
+class Book(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="author.id")
+    editor_id: int | None = Field(default=None, foreign_key="author.id", index=True)
+    reviewer_id: int | None = Field(default=None, foreign_key="author.id")
+"""
+
 Snapshot = dict[str, dict[str, list[str]]]
 
 
@@ -269,3 +301,27 @@ def test_a_not_null_column_without_default_is_marked(project: Project) -> None:
     changes = autogenerate(project, SCOREBOARD + "    level: int\n", "add level")
     note = note_above(changes, "upgrade", 'batch_op.add_column(sa.Column("level"')
     assert "REVIEW: player.level is NOT NULL with no server default" in note, changes
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_indexes_of_foreign_keys_change_both_ways(project: Project) -> None:
+    """MySQL keeps an index for every foreign key: a revision that drops one, or drops a key,
+    still upgrades, downgrades and leaves the schema the models describe."""
+    autogenerate(project, BOOKS_V1, "add books")
+    autogenerate(project, BOOKS_V2, "change keys")
+    run_steps(project, "alembic upgrade head", "alembic check", "alembic downgrade -1")
+    # The schema is the old models' again: check it with the change's revision set aside.
+    versions = project.path / "migrations" / "versions"
+    change = max(versions.glob("*.py"), key=lambda path: path.stat().st_mtime)
+    aside = change.rename(project.path / "aside.py")
+    write_models(project, BOOKS_V1)
+    run_steps(project, "alembic check")
+    aside.rename(change)
+    write_models(project, BOOKS_V2)
+    run_steps(
+        project,
+        "alembic upgrade head",
+        "alembic downgrade base",
+        "alembic upgrade head",
+        "alembic check",
+    )
