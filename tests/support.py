@@ -30,6 +30,13 @@ LEAKY_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "DATAB
 LEAKY_VARIABLES |= {"TEST_DATABASE_URL", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER"}
 # Python caches bytecode on a user's machine; without it every command recompiles SQLAlchemy.
 LEAKY_VARIABLES |= {"PYTHONDONTWRITEBYTECODE"}
+# Who commits in the repositories that the tests make.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
 
 
 def render(destination: Path, **answers: object) -> Path:

@@ -14,17 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from .support import TEMPLATE, Project, project_environment
+from .support import GIT_IDENTITY, TEMPLATE, Project, project_environment
 from .test_default_project import HERO_WITH_POWER, add_to_class
 
 pytestmark = pytest.mark.slow
 
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
 PEP440_RELEASE = re.compile(r"^v?\d+(\.\d+)*$")
 
 

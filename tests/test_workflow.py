@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .support import Project
+from .support import GIT_IDENTITY, Project
 from .test_default_project import HERO_WITH_POWER, add_to_class, tables_of, version_of
 
 
@@ -332,8 +332,7 @@ def test_ci_workflow(
 
 
 def git(project: Project, *args: str) -> None:
-    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
-    project.command("git", *args, env={**identity, "GIT_COMMITTER_EMAIL": "t@t"})
+    project.command("git", *args, env=GIT_IDENTITY)
 
 
 def test_pre_commit_hooks_run_offline(project: Project) -> None:
@@ -367,7 +366,6 @@ def test_the_git_hook_runs_outside_the_environment(project: Project) -> None:
     plain_path = os.pathsep.join(
         folder for folder in os.environ["PATH"].split(os.pathsep) if ".venv" not in folder
     )
-    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
-    environment = {**identity, "GIT_COMMITTER_EMAIL": "t@t", "PATH": plain_path}
+    environment = {**GIT_IDENTITY, "PATH": plain_path}
     commit = project.command("git", "commit", "--quiet", "-m", "start", env=environment)
     assert "ruff check" in commit.stdout + commit.stderr

@@ -136,8 +136,7 @@ def explain_failure(error: BaseException, dialect: str) -> str | None:
     revision = _failed_revision(error)
     if revision is None and not isinstance(error, DBAPIError):
         return None
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
-    what = f"{type(error).__name__}: {reason[0] if reason else ''}".rstrip(". ")
+    what = f"{type(error).__name__}: {first_line(error)}".rstrip(". ")
     retry = "(Run alembic with --raiseerr for the traceback.)"
     if revision is None:
         return f"Migrating failed: {what}. {retry}"
@@ -151,6 +150,12 @@ def explain_failure(error: BaseException, dialect: str) -> str | None:
     else:
         state = "It was rolled back: the database is as it was before this command"
     return f"{where}: {what}. {state}. {retry}"
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of what the driver said (a wrapped error's original), or of the error."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _failed_revision(error: BaseException) -> dict[str, Any] | None:
