@@ -6,15 +6,11 @@ from pathlib import Path
 
 from sqlmodel import SQLModel
 
+from .naming import NAMING_CONVENTION
+
 # Name every index and constraint: downgrades and SQLite batch migrations need the names.
 # This module runs before any module of the package, so before any table class exists.
-SQLModel.metadata.naming_convention = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 # What a module that defines tables has in its source: SQLModel, Table() or declarative.
 _DEFINES_TABLES = re.compile(rb"table\s*=\s*True|\bTable\(|__tablename__")

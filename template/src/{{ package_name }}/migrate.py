@@ -147,8 +147,13 @@ def explain_failure(error: BaseException, dialect: str) -> str | None:
             " ran before the failure stay applied, while `alembic current` still shows the"
             " revision before it; see 'When a migration fails on MySQL' in the README"
         )
-    else:
+    elif dialect == "sqlite":
         state = "It was rolled back: the database is as it was before this command"
+    else:
+        state = (
+            "It was rolled back; the revisions before it in this command stay applied, so"
+            " the database is at the last revision that succeeded (`alembic current`)"
+        )
     return f"{where}: {what}. {state}. {retry}"
 
 
