@@ -3,6 +3,9 @@ that keep composite constraints apart, enum values usable in the next revision, 
 keys enforced on SQLite."""
 
 import re
+import shutil
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from .support import Project, Server
+from .support import GIT_IDENTITY, TEMPLATE, Project, Server, project_environment
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -384,3 +387,135 @@ def test_sqlite_batch_migrations_keep_the_rows_that_refer_to_a_copied_table(
         columns = [c["name"] for c in sa.inspect(connection).get_columns("hero")]
         assert "cape" not in columns
     engine.dispose()
+
+
+# Updating a project made with 1.0.0 --------------------------------------------------------
+
+RELEASE_1_0_0 = "22d07866d7e799cc03adf606ab168d15b6582f04"  # the commit tagged 1.0.0
+
+COMPOSITE_MODELS = """
+
+class Booking(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("room", "day"), Index(None, "guest", "day"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    room: int
+    day: int
+    slot: int
+    guest: int
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=project_environment(**GIT_IDENTITY),
+    )
+    return result.stdout
+
+
+def commit_all(repository: Path, message: str) -> None:
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "--allow-empty", "-m", message)
+
+
+def two_releases(path: Path) -> Path:
+    """A template repository with 1.0.0 as released, then this work tree as 1.1.0."""
+    path.mkdir()
+    git(path, "init", "--quiet")
+    archive = subprocess.run(
+        ["git", "archive", RELEASE_1_0_0], cwd=TEMPLATE, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x"], input=archive.stdout, cwd=path, check=True)
+    commit_all(path, "release 1.0.0")
+    git(path, "tag", "1.0.0")
+    for child in path.iterdir():
+        if child.name != ".git":
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    listing = git(TEMPLATE, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    for name in filter(None, listing.split("\0")):
+        if (TEMPLATE / name).is_file():
+            (path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, path / name)
+    commit_all(path, "release 1.1.0")
+    git(path, "tag", "1.1.0")
+    return path
+
+
+def copier(cwd: Path, *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "copier", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=project_environment(**GIT_IDENTITY),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def constraints_of(inspector: sa.Inspector, table: str) -> dict[str, list]:
+    return {
+        "unique": sorted(
+            (u["name"], u["column_names"]) for u in inspector.get_unique_constraints(table)
+        ),
+        "indexes": sorted((i["name"], i["column_names"]) for i in inspector.get_indexes(table)),
+        "foreign keys": sorted(
+            (f["name"], f["constrained_columns"]) for f in inspector.get_foreign_keys(table)
+        ),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database", BACKENDS[:2])
+def test_an_update_from_1_0_0_keeps_composite_constraints_and_writes_no_revision(
+    tmp_path: Path, target: Target, database: str
+) -> None:
+    template = two_releases(tmp_path / "template")
+    destination = tmp_path / "project"
+    answers = ["--defaults", "--vcs-ref", "1.0.0", "-d", f"database={database}"]
+    copier(tmp_path, "copy", *answers, str(template), str(destination))
+    project = Project(destination, {"DATABASE_URL": target.url})
+    models = destination / "src" / project.package / "models.py"
+    source = models.read_text().replace(
+        "from sqlmodel import Field, Relationship, SQLModel",
+        "from sqlmodel import Field, Index, Relationship, SQLModel, UniqueConstraint",
+    )
+    models.write_text(source + COMPOSITE_MODELS)
+    project.sync()
+    git(destination, "init", "--quiet")
+    autogenerate(project, "bookings")
+    project.alembic("upgrade", "head")
+    commit_all(destination, "bookings")
+    before = constraints_of(target.inspect(), "booking")
+    assert ["uq_booking_room", ["room", "day"]] in [list(u) for u in before["unique"]]
+
+    copier(destination, "update", "--defaults")
+    project.sync()
+    assert "_commit: 1.1.0" in (destination / ".copier-answers.yml").read_text()
+    assert_clean(project)
+    revisions = project.revisions()
+    result = project.alembic("revision", "--autogenerate", "-m", "nothing")
+    assert project.revisions() == revisions, result.stderr
+    assert constraints_of(target.inspect(), "booking") == before
+
+    # A second composite unique constraint on room now gets a name of its own.
+    models.write_text(
+        models.read_text().replace(
+            'UniqueConstraint("room", "day"),',
+            'UniqueConstraint("room", "day"), UniqueConstraint("room", "slot"),',
+        )
+    )
+    added = autogenerate(project, "room slot")
+    assert (
+        "uq_booking_room_slot" in added
+        and "drop_constraint" not in added.split("def downgrade")[0]
+    )
+    project.alembic("upgrade", "head")
+    assert_clean(project)
+    uniques = unique_column_sets(target.inspect(), "booking")
+    assert ("room", "day") in uniques and ("room", "slot") in uniques
