@@ -87,6 +87,8 @@ def process_revision_directives(
     if writing:
         for container in script.downgrade_ops_list:
             _refill_restored_not_null_columns(container)
+        for container in script.upgrade_ops_list:
+            _add_data_loss_notes(container)
         for container in [*script.upgrade_ops_list, *script.downgrade_ops_list]:
             if dialect in _MYSQL:
                 _mind_foreign_key_indexes(container)
@@ -502,6 +504,34 @@ def _add_review_notes(container: ops.OpContainer) -> None:
             noted.append(_lost_members_note(f"The enum type {op.name}", lost))  # PostgreSQL
         noted.append(op)
     container.ops = noted
+
+
+def _add_data_loss_notes(container: ops.OpContainer) -> None:
+    """Put a REVIEW comment before each table or column that the upgrade drops."""
+    noted: list[ops.MigrateOperation] = []
+    for op in container.ops:
+        if isinstance(op, ops.DropTableOp):
+            noted.append(_data_loss_note(op.table_name))
+        elif isinstance(op, ops.ModifyTableOps):
+            op.ops = [
+                note_or_op
+                for inner in op.ops
+                for note_or_op in (
+                    [_data_loss_note(f"{op.table_name}.{inner.column_name}"), inner]
+                    if isinstance(inner, ops.DropColumnOp)
+                    else [inner]
+                )
+            ]
+        noted.append(op)
+    container.ops = noted
+
+
+def _data_loss_note(target: str) -> ReviewNote:
+    return ReviewNote(
+        f"{target} is dropped with its values, which no downgrade brings back. If that is"
+        " what you want, record it here, and the guard tests accept the loss:"
+        f" # decision: data-loss {target}: <why>"
+    )
 
 
 def _add_column_notes(table_ops: ops.ModifyTableOps) -> None:
