@@ -15,7 +15,7 @@ the targets) and of CPU time (the command and the processes it waited for: less 
   SQLModel.metadata and DATABASE_URL. Same revisions, same alembic.ini. Target: <= 1.10x.
 - scaling: copies of both projects with 10, 100 and 500 generated revisions (each creates a
   table or adds a column to the newest one, with the models to match): `upgrade head` on both,
-  and the rendered project's guard tests (tests/test_migrations.py). Linear: the cost of one
+  and the rendered project's guard tests (tests/migrations/test_migrations.py). Linear: the cost of one
   more revision over 100 -> 500 is at most 1.5x its cost over 10 -> 100 (a quadratic cost
   would give about 5.5x).
 
@@ -249,7 +249,7 @@ class Project:
         return run(self.tool("alembic"), "upgrade", "head", cwd=self.path, DATABASE_URL=url)
 
     def guard_tests(self) -> Timing:
-        return run(self.tool("pytest"), "-q", "tests/test_migrations.py", cwd=self.path)
+        return run(self.tool("pytest"), "-q", "tests/migrations/test_migrations.py", cwd=self.path)
 
 
 def render_project(template: Path, destination: Path) -> Project:

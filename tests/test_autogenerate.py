@@ -86,7 +86,7 @@ STEPS = """
 import json, runpy, shlex, sys
 from alembic.config import main as alembic
 from sqlalchemy import MetaData, inspect, select
-from my_project.database import make_engine
+from my_project.dbkit.database import make_engine
 
 
 # Every table's values as text, column by column, rows in primary-key order.

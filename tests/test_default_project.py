@@ -51,8 +51,8 @@ def test_layout(rendered: Callable[..., Project]) -> None:
         "migrations/env.py",
         "migrations/script.py.mako",
         "src/my_project/models.py",
-        "src/my_project/database.py",
-        "tests/test_migrations.py",
+        "src/my_project/dbkit/database.py",
+        "tests/migrations/test_migrations.py",
         "README.md",
         ".gitignore",
         ".env.example",
@@ -257,7 +257,7 @@ def test_env_py_keeps_the_application_loggers(project: Project) -> None:
     script = (
         "import logging\n"
         "from alembic import command\n"
-        "from my_project.migrate import alembic_config\n"
+        "from my_project.dbkit.migrate import alembic_config\n"
         "logger = logging.getLogger('my_app')\n"
         "command.upgrade(alembic_config(), 'head')\n"
         "assert not logger.disabled, 'env.py disabled the application logger'\n"
@@ -270,8 +270,8 @@ def test_a_connection_handed_in_is_used(project: Project, tmp_path: Path) -> Non
     database = tmp_path / "handed_in.db"
     script = (
         "from alembic import command\n"
-        "from my_project.database import make_engine, parse_database_url\n"
-        "from my_project.migrate import alembic_config\n"
+        "from my_project.dbkit.database import make_engine, parse_database_url\n"
+        "from my_project.dbkit.migrate import alembic_config\n"
         f"engine = make_engine(parse_database_url('sqlite:///{database}'))\n"
         "with engine.begin() as connection:\n"
         "    command.upgrade(alembic_config(connection=connection), 'head')\n"

@@ -245,7 +245,7 @@ def test_upgrade_to_head_from_four_processes_applies_an_enum_history_once(
 ) -> None:
     project = project_for(rendered, tmp_path, target, database=database, sample_models=False)
     enum_history(project)
-    start = f"from {project.package}.migrate import upgrade_to_head; upgrade_to_head()"
+    start = f"from {project.package}.dbkit.migrate import upgrade_to_head; upgrade_to_head()"
     results = project.concurrently("python", "-c", start)
     assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
     assert target.rows("SELECT name, power FROM hero") == [("Mole", "dig")]
@@ -276,7 +276,7 @@ import asyncio
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from {package}.database import get_engine
+from {package}.dbkit.database import get_engine
 
 
 def run(connection):

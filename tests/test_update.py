@@ -238,7 +238,7 @@ def test_a_release_with_a_migration_step_needs_trust(tmp_path: Path) -> None:
     settings = project.path / "src/my_project/migration_settings.py"
     assert 'return name != "legacy_table"' in settings.read_text()
     assert (
-        "from my_project import autogen, database, load_models, migration_settings"
+        "from my_project import migration_settings"
         in (project.path / "migrations/env.py").read_text()
     )
     assert leftovers(project.path) == []

@@ -54,7 +54,9 @@ def test_db_verbs_from_a_subdirectory(project: Project) -> None:
     assert tables_of(database) == {"alembic_version"}
 
     # `python -m` is the same command.
-    result = project.run("python", "-m", "my_project", "db", "current", cwd=project.path / "tests")
+    result = project.run(
+        "python", "-m", "my_project.dbkit", "db", "current", cwd=project.path / "tests"
+    )
     assert result.returncode == 0
 
 
@@ -64,8 +66,8 @@ def test_db_stamp_adopts_an_existing_database(project: Project) -> None:
         "python",
         "-c",
         "from sqlmodel import SQLModel\n"
-        "from my_project import load_models\n"
-        "from my_project.database import make_engine\n"
+        "from my_project.dbkit.tables import load_models\n"
+        "from my_project.dbkit.database import make_engine\n"
         "load_models()\n"
         "SQLModel.metadata.create_all(make_engine())\n",
     )
@@ -123,7 +125,9 @@ def test_guard_tests_catch_a_field_without_a_migration(project: Project) -> None
     add_to_class(project.path / "src/my_project/models.py", "Hero", HERO_WITH_POWER)
     result = guard_tests(project)
     assert result.returncode == 1
-    assert "FAILED tests/test_migrations.py::test_models_match_migrations" in result.stdout
+    assert (
+        "FAILED tests/migrations/test_migrations.py::test_models_match_migrations" in result.stdout
+    )
     assert "The models and the migrations differ" in result.stdout
     assert "'power'" in result.stdout
     assert "1 failed" in result.stdout
@@ -138,7 +142,7 @@ def test_guard_tests_catch_a_downgrade_that_leaves_its_table(project: Project) -
     revision_id = revision.name.split("-")[1].split("_")[0]
     result = guard_tests(project)
     assert result.returncode == 1
-    assert "FAILED tests/test_migrations.py::test_stairway" in result.stdout
+    assert "FAILED tests/migrations/test_migrations.py::test_stairway" in result.stdout
     assert f"The downgrade of revision {revision_id} does not undo its upgrade" in result.stdout
     assert "tables left behind: villain" in result.stdout
     assert "Downgrading to base leaves tables left behind: villain" in result.stdout
@@ -151,7 +155,7 @@ def test_guard_tests_catch_two_heads(project: Project) -> None:
         project.alembic("revision", "-m", branch, "--head", first_id, "--splice")
     result = guard_tests(project)
     assert result.returncode == 1
-    assert "FAILED tests/test_migrations.py::test_one_head" in result.stdout
+    assert "FAILED tests/migrations/test_migrations.py::test_one_head" in result.stdout
     assert "The migrations have 2 heads" in result.stdout
     assert "alembic merge heads" in result.stdout
 
@@ -164,7 +168,10 @@ def test_guard_tests_catch_a_revision_that_loses_rows(project: Project) -> None:
     )
     result = guard_tests(project)
     assert result.returncode == 1
-    assert "FAILED tests/test_migrations.py::test_rows_survive_the_stairway" in result.stdout
+    assert (
+        "FAILED tests/migrations/test_migrations.py::test_rows_survive_the_stairway"
+        in result.stdout
+    )
     assert (
         "Rows are lost in the upgrade to" in result.stdout and "'hero': '1 -> 0'" in result.stdout
     )
@@ -212,7 +219,7 @@ def test_guard_tests_never_print_the_servers_password(
 
 # Migrations at application start.
 
-START = "from my_project.migrate import upgrade_to_head; upgrade_to_head(); print('started')"
+START = "from my_project.dbkit.migrate import upgrade_to_head; upgrade_to_head(); print('started')"
 
 
 @pytest.mark.parametrize(
@@ -228,7 +235,7 @@ def test_four_processes_start_at_once(
     results = project.concurrently("python", "-c", START, env={"DATABASE_URL": database_url})
     assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
     assert "database is locked" not in "".join(r.stderr for r in results)
-    check = "from my_project.database import make_engine\n" + (
+    check = "from my_project.dbkit.database import make_engine\n" + (
         "with make_engine().connect() as c:\n"
         "    print(c.exec_driver_sql('SELECT count(*) FROM runs').scalar(),"
         " c.exec_driver_sql('SELECT count(*) FROM alembic_version').scalar())\n"
@@ -248,8 +255,8 @@ def test_start_from_inside_a_running_event_loop(
     project = rendered(database=database, async_engine=True)
     script = (
         "import asyncio\n"
-        "from my_project.migrate import upgrade_to_head\n"
-        "from my_project.database import get_engine\n"
+        "from my_project.dbkit.migrate import upgrade_to_head\n"
+        "from my_project.dbkit.database import get_engine\n"
         "async def startup():\n"
         "    upgrade_to_head()  # an async app's startup hook, loop running\n"
         "    await asyncio.to_thread(upgrade_to_head)  # the non-blocking form\n"
@@ -326,7 +333,7 @@ def test_ci_workflow(
     parsed = project.run(
         "python",
         "-c",
-        f"from my_project.database import parse_database_url; print(parse_database_url({url!r}))",
+        f"from my_project.dbkit.database import parse_database_url; print(parse_database_url({url!r}))",
     )
     assert parsed.stdout.startswith(database)  # a URL the project's tests accept
 

@@ -2,7 +2,7 @@
 
 import datetime
 
-from my_project.database import make_engine
+from my_project.dbkit.database import make_engine
 from my_project.models import Author, Comment, Post, Tag
 from sqlmodel import Session
 

@@ -3,7 +3,7 @@
 import datetime
 import decimal
 
-from my_project.database import make_engine
+from my_project.dbkit.database import make_engine
 from my_project.models import Customer, Order, OrderStatus, Product, Tag
 from sqlmodel import Session
 

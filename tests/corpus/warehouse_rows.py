@@ -1,6 +1,6 @@
 """Rows for warehouse_v1, written through the app's own models and session."""
 
-from my_project.database import make_engine
+from my_project.dbkit.database import make_engine
 from my_project.models import Bin, Label, Product, ProductLabel, Zone
 from sqlmodel import Session
 

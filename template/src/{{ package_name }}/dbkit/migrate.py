@@ -30,7 +30,7 @@ def alembic_config(**attributes: Any) -> Config:
     that an installed wheel carries beside its migrations. attributes go to config.attributes.
     """
     checkout = project_root() / "alembic.ini"
-    config = Config(checkout if checkout.is_file() else Path(__file__).with_name("alembic.ini"))
+    config = Config(checkout if checkout.is_file() else Path(__file__).parents[1] / "alembic.ini")
     config.attributes.update(attributes)
     return config
 

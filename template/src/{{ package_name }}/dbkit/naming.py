@@ -54,7 +54,7 @@ def full_name(kind: str, item: Constraint | Index, table: Table) -> str:
         if not isinstance(item.name, str) or not item.name:
             raise InvalidRequestError(
                 f"A check constraint on {table.name} has no name: give it one"
-                " (CheckConstraint(..., name=\"positive_age\")); the database name is"
+                ' (CheckConstraint(..., name="positive_age")); the database name is'
                 f" ck_{table.name}_<name>."
             )
         return f"ck_{table.name}_{item.name}"

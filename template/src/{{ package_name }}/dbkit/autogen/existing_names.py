@@ -1,0 +1,79 @@
+"""A constraint or index that a database has under its 1.0.0 name is the same one."""
+
+from typing import Any
+
+from alembic.operations import ops
+from sqlalchemy import (
+    ForeignKeyConstraint,
+    Index,
+)
+
+from .. import naming
+
+
+def keep_names_of_existing_constraints(container: ops.OpContainer) -> None:
+    """A constraint or index that a database has under its 1.0.0 name is the same one: leave
+    it, rather than drop it and make it again under today's name (see naming.py)."""
+    for table_ops in container.ops:
+        if not isinstance(table_ops, ops.ModifyTableOps):
+            continue
+        drops = [op for op in table_ops.ops if _renameable(op) and _is_drop(op)]
+        creates = [op for op in table_ops.ops if _renameable(op) and not _is_drop(op)]
+        same: list[ops.MigrateOperation] = []
+        for drop in drops:
+            dropped = _schema_item(drop.reverse())
+            for create in creates:
+                created = _schema_item(create)
+                if create not in same and _renamed_only(dropped, created):
+                    same += [drop, create]
+                    break
+        table_ops.ops = [op for op in table_ops.ops if op not in same]
+    container.ops = [op for op in container.ops if not _emptied(op)]
+
+
+def _emptied(op: ops.MigrateOperation) -> bool:
+    return isinstance(op, ops.ModifyTableOps) and not op.ops
+
+
+_NAMED_OPS = (
+    ops.CreateIndexOp,
+    ops.DropIndexOp,
+    ops.CreateUniqueConstraintOp,
+    ops.CreateForeignKeyOp,
+)
+
+
+def _renameable(op: ops.MigrateOperation) -> bool:
+    if isinstance(op, ops.DropConstraintOp):
+        return op.constraint_type in ("unique", "foreignkey") and op._reverse is not None
+    return isinstance(op, _NAMED_OPS)
+
+
+def _is_drop(op: ops.MigrateOperation) -> bool:
+    return isinstance(op, (ops.DropIndexOp, ops.DropConstraintOp))
+
+
+def _schema_item(op: Any) -> Any:
+    return op.to_index() if isinstance(op, ops.CreateIndexOp) else op.to_constraint()
+
+
+def _renamed_only(old: Any, new: Any) -> bool:
+    """old and new differ in their names only, and one has the other's 1.0.0 name."""
+    if _signature(old) != _signature(new) or old.name == new.name:
+        return False
+    kind = _signature(new)[0]
+    return old.name in naming.legacy_names(kind, new, new.table) or new.name in (
+        naming.legacy_names(kind, old, old.table)
+    )
+
+
+def _signature(item: Any) -> tuple[Any, ...]:
+    """What a constraint or index is, apart from its name."""
+    if isinstance(item, ForeignKeyConstraint):
+        referred = tuple(element.target_fullname for element in item.elements)
+        columns = tuple(element.parent.name for element in item.elements)
+        return ("fk", columns, referred, item.ondelete, item.onupdate, item.deferrable)
+    columns = tuple(column.name for column in item.columns)
+    if isinstance(item, Index):
+        return ("ix", columns, bool(item.unique))
+    return ("uq", columns)
