@@ -3,9 +3,6 @@ that keep composite constraints apart, enum values usable in the next revision, 
 keys enforced on SQLite."""
 
 import re
-import shutil
-import subprocess
-import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,7 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from .support import GIT_IDENTITY, TEMPLATE, Project, Server, project_environment
+from .releases import commit_all, copier, git, two_releases
+from .support import Project, Server
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -391,8 +389,6 @@ def test_sqlite_batch_migrations_keep_the_rows_that_refer_to_a_copied_table(
 
 # Updating a project made with 1.0.0 --------------------------------------------------------
 
-RELEASE_1_0_0 = "22d07866d7e799cc03adf606ab168d15b6582f04"  # the commit tagged 1.0.0
-
 COMPOSITE_MODELS = """
 
 class Booking(SQLModel, table=True):
@@ -405,57 +401,6 @@ class Booking(SQLModel, table=True):
     guest: int
     team_id: int | None = Field(default=None, foreign_key="team.id")
 """
-
-
-def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=project_environment(**GIT_IDENTITY),
-    )
-    return result.stdout
-
-
-def commit_all(repository: Path, message: str) -> None:
-    git(repository, "add", "--all")
-    git(repository, "commit", "--quiet", "--allow-empty", "-m", message)
-
-
-def two_releases(path: Path) -> Path:
-    """A template repository with 1.0.0 as released, then this work tree as 1.1.0."""
-    path.mkdir()
-    git(path, "init", "--quiet")
-    archive = subprocess.run(
-        ["git", "archive", RELEASE_1_0_0], cwd=TEMPLATE, capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x"], input=archive.stdout, cwd=path, check=True)
-    commit_all(path, "release 1.0.0")
-    git(path, "tag", "1.0.0")
-    for child in path.iterdir():
-        if child.name != ".git":
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-    listing = git(TEMPLATE, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
-    for name in filter(None, listing.split("\0")):
-        if (TEMPLATE / name).is_file():
-            (path / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(TEMPLATE / name, path / name)
-    commit_all(path, "release 1.1.0")
-    git(path, "tag", "1.1.0")
-    return path
-
-
-def copier(cwd: Path, *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "copier", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=project_environment(**GIT_IDENTITY),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def constraints_of(inspector: sa.Inspector, table: str) -> dict[str, list]:
@@ -494,7 +439,7 @@ def test_an_update_from_1_0_0_keeps_composite_constraints_and_writes_no_revision
     before = constraints_of(target.inspect(), "booking")
     assert ["uq_booking_room", ["room", "day"]] in [list(u) for u in before["unique"]]
 
-    copier(destination, "update", "--defaults")
+    copier(destination, "update", "--defaults", "--trust")
     project.sync()
     assert "_commit: 1.1.0" in (destination / ".copier-answers.yml").read_text()
     assert_clean(project)

@@ -333,7 +333,8 @@ def test_ci_workflow(
     parsed = project.run(
         "python",
         "-c",
-        f"from my_project.dbkit.database import parse_database_url; print(parse_database_url({url!r}))",
+        "from my_project.dbkit.database import parse_database_url\n"
+        f"print(parse_database_url({url!r}))",
     )
     assert parsed.stdout.startswith(database)  # a URL the project's tests accept
 
