@@ -232,12 +232,14 @@ def parse_structured_files(project: Path) -> set[str]:
 
 
 def read_ini_as_alembic_does(path: Path) -> None:
-    """Alembic's Config: a ConfigParser with %(here)s and % interpolation on every value."""
+    """Alembic's Config: a ConfigParser with %(here)s, interpolating every value but the
+    formats, which logging's fileConfig reads raw."""
     parser = configparser.ConfigParser({"here": str(path.parent)})
     parser.read(path, encoding="utf-8")
     for section in parser.sections():
         for option in parser.options(section):
-            parser.get(section, option)
+            raw = section.startswith("formatter_") and option in {"format", "datefmt"}
+            parser.get(section, option, raw=raw)
 
 
 @pytest.mark.parametrize("answers", HOSTILE_ANSWERS.values(), ids=HOSTILE_ANSWERS.keys())
