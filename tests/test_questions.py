@@ -161,6 +161,16 @@ def test_validator_messages_say_what_would_be_accepted(tmp_path: Path) -> None:
     assert "choose another name, e.g. json_app" in result.stderr
 
 
+def test_a_refused_answer_prints_what_the_readme_says(tmp_path: Path) -> None:
+    """Copier's traceback, then the message: the README must not promise less noise."""
+    readme = (TEMPLATE / "README.md").read_text().split("A bad answer writes nothing.", 1)[1]
+    shown = readme.split("```\n", 2)[1].strip()
+    result = copier_copy(tmp_path / "p", "package_name=json")
+    assert result.returncode == 1
+    assert "Traceback (most recent call last):" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1] == shown
+
+
 def test_first_revision_id_and_date_are_made_once_in_utc(tmp_path: Path) -> None:
     before = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
     # UTC+14: a local clock would put the date on another day.
