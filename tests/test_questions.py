@@ -171,6 +171,15 @@ def test_a_refused_answer_prints_what_the_readme_says(tmp_path: Path) -> None:
     assert result.stderr.rstrip().splitlines()[-1] == shown
 
 
+def test_a_misspelt_boolean_reads_as_true_as_the_readme_says(tmp_path: Path) -> None:
+    """Copier casts a bool answer before any validator sees it: the README warns about it."""
+    readme = " ".join((TEMPLATE / "README.md").read_text().split())
+    assert "and any other word as true" in readme
+    result = copier_copy(tmp_path / "p", "async_engine=flase")
+    assert result.returncode == 0, result.stderr
+    assert answers_of(tmp_path / "p")["async_engine"] is True
+
+
 def test_first_revision_id_and_date_are_made_once_in_utc(tmp_path: Path) -> None:
     before = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
     # UTC+14: a local clock would put the date on another day.
