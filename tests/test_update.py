@@ -238,8 +238,8 @@ def test_a_release_with_a_migration_step_needs_trust(tmp_path: Path) -> None:
     settings = project.path / "src/my_project/migration_settings.py"
     assert 'return name != "legacy_table"' in settings.read_text()
     assert (
-        "from my_project import autogen, database, load_models, migration_settings"
-        in (project.path / "migrations/env.py").read_text()
+        "from my_project import (\n    autogen,\n    database,\n    load_models,\n"
+        "    migration_settings,\n)" in (project.path / "migrations/env.py").read_text()
     )
     assert leftovers(project.path) == []
     project.sync()
