@@ -58,6 +58,14 @@ def commit_all(repository: Path, message: str) -> None:
     git(repository, "commit", "--quiet", "--allow-empty", "-m", message)
 
 
+def work_tree_clone(path: Path) -> Path:
+    """A clone of this repository (its tags too) with the work tree committed on top."""
+    git(path.parent, "clone", "--quiet", str(TEMPLATE), str(path))
+    copy_work_tree(path)
+    commit_all(path, "the work tree")
+    return path
+
+
 def template_repository(path: Path) -> Path:
     """A new repository holding this work tree, released as 1.0.0."""
     path.mkdir()
@@ -261,10 +269,7 @@ def release_tags() -> list[str]:
     ],
 )
 def test_update_from_every_release_to_the_work_tree(tag: str, tmp_path: Path) -> None:
-    template = tmp_path / "template"
-    git(tmp_path, "clone", "--quiet", str(TEMPLATE), str(template))
-    copy_work_tree(template)
-    commit_all(template, "the work tree")
+    template = work_tree_clone(tmp_path / "template")
     project = new_project(template, tmp_path / "project", "--vcs-ref", tag)
     make_user_changes(project)
     copier(project.path, "update", "--defaults", "--vcs-ref", "HEAD")

@@ -1,0 +1,46 @@
+"""Check CHANGELOG.md against its rules and copier.yml: `python scripts/check_changelog.py [REPO]`.
+
+Versions increase, newest entry first; every entry has an `Action:` line; a release whose
+version has a `_migrations` step in copier.yml says it needs `--trust`. Exits 1 with one line
+per problem.
+"""
+
+import sys
+from pathlib import Path
+
+import yaml
+from changelog import ChangelogError, parse, problems
+
+
+class CopierLoader(yaml.SafeLoader):
+    """copier.yml's own tags (`!include`) name other files; only `_migrations` matters here."""
+
+
+CopierLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def migration_versions(copier_yml: Path) -> list[str]:
+    """The versions of the `_migrations` steps, in every YAML document of copier.yml."""
+    documents = yaml.load_all(copier_yml.read_text(), Loader=CopierLoader)
+    steps = [step for doc in documents if doc for step in doc.get("_migrations", [])]
+    return [str(step["version"]) for step in steps]
+
+
+def check(repository: Path) -> list[str]:
+    try:
+        entries = parse((repository / "CHANGELOG.md").read_text())
+        return problems(entries, migration_versions(repository / "copier.yml"))
+    except ChangelogError as error:
+        return [str(error)]
+
+
+def main() -> int:
+    repository = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+    found = check(repository)
+    for problem in found:
+        print(f"CHANGELOG.md: {problem}", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

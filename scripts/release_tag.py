@@ -1,0 +1,67 @@
+"""Tag the release that CHANGELOG.md's newest entry names, once: `release_tag.py [--push REMOTE]`.
+
+Run in the repository on the commit to release (the release workflow runs it on main after
+CI passed). It makes the PEP 440 tag `<version>` on HEAD when the newest entry is a dated
+release without a tag; an `Unreleased` entry, or a version already tagged, makes none. A
+version not above the latest tag is an error. Standard library only.
+"""
+
+import argparse
+import subprocess
+import sys
+
+from changelog import ChangelogError, Version, parse
+
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout
+
+
+def release_tags() -> list[Version]:
+    versions = []
+    for tag in git("tag", "--list").split():
+        try:
+            versions.append(Version.parse(tag))
+        except ChangelogError:
+            continue  # not a release tag
+    return versions
+
+
+def release_to_tag() -> Version | None:
+    """The newest entry's version if it is released and untagged; None when there is none."""
+    newest = parse(git("show", "HEAD:CHANGELOG.md"))[0]
+    if not newest.released:
+        print(f"The newest CHANGELOG entry, '{newest.heading}', is not released: no tag.")
+        return None
+    tags = release_tags()
+    if newest.version.text in (tag.text for tag in tags):
+        print(f"{newest.version} is already tagged: no tag.")
+        return None
+    if tags and newest.version <= max(tags):
+        raise ChangelogError(
+            f"the newest entry, {newest.version}, is not above the latest tag, {max(tags)}:"
+            " give the new entry a higher version"
+        )
+    return newest.version
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--push", metavar="REMOTE", help="push the new tag to this remote")
+    arguments = parser.parse_args()
+    try:
+        version = release_to_tag()
+    except ChangelogError as error:
+        print(f"CHANGELOG.md: {error}", file=sys.stderr)
+        return 1
+    if version is None:
+        return 0
+    git("tag", "--annotate", version.text, "--message", f"Release {version}")
+    if arguments.push:
+        git("push", arguments.push, f"refs/tags/{version}")
+    print(f"Tagged {version} at {git('rev-parse', '--short', 'HEAD').strip()}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
