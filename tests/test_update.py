@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -214,6 +215,21 @@ def test_recopy_keeps_the_first_revision_and_the_users_files(tmp_path: Path) -> 
     assert_migrates_on_a_fresh_database(project, tmp_path)
 
 
+def rename_the_hooks_module(template: Path, version: str) -> None:
+    """A template change that needs a Copier migration step in existing projects: the
+    user-owned migration_hooks.py becomes migration_settings.py."""
+    package = template / "template/src/{{ package_name }}"
+    (package / "migration_hooks.py").rename(package / "migration_settings.py")
+    for path in [template / "copier.yml", template / "template/migrations/env.py.jinja"]:
+        path.write_text(path.read_text().replace("migration_hooks", "migration_settings"))
+    (template / "copier.yml").write_text(
+        (template / "copier.yml").read_text() + "\n_migrations:\n"
+        f'  - version: "{version}"\n'
+        "    command: [git, mv, 'src/{{ package_name }}/migration_hooks.py',"
+        " 'src/{{ package_name }}/migration_settings.py']\n"
+    )
+
+
 def test_a_release_with_a_migration_step_needs_trust(tmp_path: Path) -> None:
     """A release that renames a user-owned file ships a _migrations step that renames it in
     existing projects (after the update, when the answers are known); Copier runs it only with
@@ -224,16 +240,7 @@ def test_a_release_with_a_migration_step_needs_trust(tmp_path: Path) -> None:
     edit(hooks, "    return True\n", '    return name != "legacy_table"\n')
     commit_all(project.path, "ignore the legacy table")
 
-    package = template / "template/src/{{ package_name }}"
-    (package / "migration_hooks.py").rename(package / "migration_settings.py")
-    for path in [template / "copier.yml", template / "template/migrations/env.py.jinja"]:
-        path.write_text(path.read_text().replace("migration_hooks", "migration_settings"))
-    (template / "copier.yml").write_text(
-        (template / "copier.yml").read_text() + "\n_migrations:\n"
-        '  - version: "2.0.0"\n'
-        "    command: [git, mv, 'src/{{ package_name }}/migration_hooks.py',"
-        " 'src/{{ package_name }}/migration_settings.py']\n"
-    )
+    rename_the_hooks_module(template, "2.0.0")
     commit_all(template, "release 2.0.0: migration_hooks.py is now migration_settings.py")
     git(template, "tag", "2.0.0")
 
@@ -276,3 +283,194 @@ def test_update_from_every_release_to_the_work_tree(tag: str, tmp_path: Path) ->
     assert leftovers(project.path) == []
     project.sync()
     assert_migrates_on_a_fresh_database(project, tmp_path)
+
+
+# Every way a user can have copied the template -------------------------------------------
+
+
+def copy_as_user(cwd: Path, source: str, destination: str, *copier_args: str) -> Project:
+    """`copier copy` typed in cwd, then the project's first commit and a user edit in README.md
+    (a template-owned file) and in models.py (a user-owned one)."""
+    copier(cwd, "copy", "--defaults", *copier_args, source, destination)
+    project = Project(cwd / destination)
+    git(project.path, "init", "--quiet")
+    edit(
+        project.path / "README.md",
+        "SQLModel tables, migrated",
+        "Our heroes. SQLModel tables, migrated",
+    )
+    models = project.path / "src/my_project/models.py"
+    models.write_text(models.read_text() + "\n# Our models.\n")
+    commit_all(project.path, "start from the template")
+    return project
+
+
+def assert_updated_to(project: Project, commit: str, run_from: Path | None = None) -> None:
+    """The 1.1.0 improvements are in, the user's edits kept, and nothing newer is reported
+    (by check-update run from run_from, the project by default)."""
+    assert leftovers(project.path) == []
+    assert (
+        "# Improved in template release 1.1.0." in (project.path / "migrations/env.py").read_text()
+    )
+    readme = (project.path / "README.md").read_text()
+    assert "Template 1.1.0 says hello." in readme and "Our heroes." in readme
+    assert (project.path / "src/my_project/models.py").read_text().endswith("# Our models.\n")
+    assert f"_commit: {commit}\n" in (project.path / ".copier-answers.yml").read_text()
+    commit_all(project.path, "update from the template")
+    run_from = run_from or project.path
+    check = copier(run_from, "check-update", "--output-format", "json", str(project.path))
+    assert json.loads(check.stdout)["update_available"] is False
+
+
+def assert_refused(
+    project: Project, result: subprocess.CompletedProcess[str], message: str
+) -> None:
+    """Copier stopped with this message and changed nothing."""
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+    assert git(project.path, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "way"),
+    [
+        ("template", lambda path: f"git+{path.as_uri()}"),
+        ("template.git", Path.as_uri),
+        ("template", str),
+    ],
+    ids=["a git+ URL", "a URL ending in .git", "an absolute path"],
+)
+def test_update_from_a_url_or_an_absolute_path(
+    name: str, way: Callable[[Path], str], tmp_path: Path
+) -> None:
+    """Copier takes a URL for git only with git+ in front or .git at the end (`gh:` and
+    GitHub or GitLab https URLs too); a plain https URL elsewhere is not a template."""
+    template = template_repository(tmp_path / name)
+    source = way(template)
+    project = copy_as_user(tmp_path, source, "project")
+    assert f"_src_path: {source}\n" in (project.path / ".copier-answers.yml").read_text()
+    release_improvements(template, "1.1.0")
+    copier(project.path, "update", "--defaults")
+    assert_updated_to(project, "1.1.0")
+
+
+def test_update_from_a_relative_path_runs_where_the_copy_ran(tmp_path: Path) -> None:
+    """Copier records `template` as typed and resolves it from where it runs: the project's
+    README says to update from the folder the copy ran in, or to record an absolute path."""
+    template_repository(tmp_path / "template")
+    project = copy_as_user(tmp_path, "template", "project")
+    release_improvements(tmp_path / "template", "1.1.0")
+    inside = copier(project.path, "update", "--defaults", check=False)
+    assert_refused(project, inside, "Local template must be a directory.")
+    copier(tmp_path, "update", "--defaults", "project")
+    assert_updated_to(project, "1.1.0", run_from=tmp_path)
+
+
+def test_update_after_the_template_moved(tmp_path: Path) -> None:
+    """The README's fix: point _src_path at the new place, commit, update."""
+    template = template_repository(tmp_path / "template")
+    project = copy_as_user(tmp_path, str(template), "project")
+    release_improvements(template, "1.1.0")
+    moved = template.rename(tmp_path / "moved")
+    assert_refused(
+        project,
+        copier(project.path, "update", "--defaults", check=False),
+        "Local template must be a directory.",
+    )
+    edit(project.path / ".copier-answers.yml", f"_src_path: {template}\n", f"_src_path: {moved}\n")
+    commit_all(project.path, "the template moved")
+    copier(project.path, "update", "--defaults")
+    assert_updated_to(project, "1.1.0")
+
+
+def test_update_from_a_clone_with_tags(tmp_path: Path) -> None:
+    """Copier updates from what the local clone has: pull the new release into it first."""
+    upstream = template_repository(tmp_path / "upstream")
+    git(tmp_path, "clone", "--quiet", str(upstream), "template")
+    project = copy_as_user(tmp_path, str(tmp_path / "template"), "project")
+    assert "_commit: 1.0.0\n" in (project.path / ".copier-answers.yml").read_text()
+    release_improvements(upstream, "1.1.0")
+    git(tmp_path / "template", "pull", "--quiet", "--tags")
+    copier(project.path, "update", "--defaults")
+    assert_updated_to(project, "1.1.0")
+
+
+def test_update_from_a_clone_without_tags(tmp_path: Path) -> None:
+    """Without tags Copier records the commit and updates to the clone's newest commit."""
+    upstream = template_repository(tmp_path / "upstream")
+    git(tmp_path, "clone", "--quiet", "--no-tags", upstream.as_uri(), "template")
+    clone = tmp_path / "template"
+    project = copy_as_user(tmp_path, str(clone), "project")
+    first = git(clone, "rev-parse", "--short", "HEAD").strip()
+    assert f"_commit: {first}\n" in (project.path / ".copier-answers.yml").read_text()
+    release_improvements(upstream, "1.1.0")
+    git(clone, "pull", "--quiet", "--no-tags")
+    assert git(clone, "tag", "--list") == ""
+    copier(project.path, "update", "--defaults")
+    assert_updated_to(project, git(clone, "rev-parse", "--short", "HEAD").strip())
+
+
+def commit_after_the_release(template: Path) -> None:
+    """Work on main after 1.0.0, in a file that the next release does not change."""
+    gitignore = template / "template/.gitignore"
+    gitignore.write_text(gitignore.read_text() + "\n# Added on main after 1.0.0.\n")
+    commit_all(template, "work on main")
+
+
+def test_update_from_a_commit_that_is_not_a_release(tmp_path: Path) -> None:
+    """Until the next release Copier calls the update a downgrade: the README's way is
+    `--vcs-ref HEAD`; from the next release on, a plain update works."""
+    template = template_repository(tmp_path / "template")
+    commit_after_the_release(template)
+    project = copy_as_user(tmp_path, str(template), "project", "--vcs-ref", "HEAD")
+    answers = project.path / ".copier-answers.yml"
+    assert re.search(r"^_commit: 1\.0\.0-1-g[0-9a-f]+$", answers.read_text(), re.MULTILINE)
+    alembic_ini = template / "template/alembic.ini"
+    alembic_ini.write_text(alembic_ini.read_text() + "# Changed on main.\n")
+    commit_all(template, "more work on main")
+
+    refused = copier(project.path, "update", "--defaults", check=False)
+    assert_refused(project, refused, "You are downgrading from 1.0.0.post1")
+    copier(project.path, "update", "--defaults", "--vcs-ref", "HEAD")
+    assert "# Changed on main." in (project.path / "alembic.ini").read_text()
+    commit_all(project.path, "follow main")
+
+    release_improvements(template, "1.1.0")
+    copier(project.path, "update", "--defaults")
+    assert_updated_to(project, "1.1.0")
+    assert "# Added on main after 1.0.0." in (project.path / ".gitignore").read_text()
+
+
+def rewrite_history_without(template: Path, commit: str) -> None:
+    """The template's main rewritten (a force push), so that commit exists nowhere."""
+    git(template, "reset", "--quiet", "--hard", "1.0.0")
+    release_improvements(template, "1.1.0")
+    git(template, "reflog", "expire", "--expire=now", "--all")
+    git(template, "gc", "--quiet", "--prune=now")
+    assert run("git", "cat-file", "-e", commit, cwd=template, check=False).returncode != 0
+
+
+def test_update_when_the_recorded_commit_is_gone(tmp_path: Path) -> None:
+    """The README's fix: set _commit to the release the project came from, commit, update;
+    or recopy."""
+    template = template_repository(tmp_path / "template")
+    commit_after_the_release(template)
+    project = copy_as_user(tmp_path, str(template), "project", "--vcs-ref", "HEAD")
+    recorded = git(template, "rev-parse", "HEAD").strip()
+    git(tmp_path, "clone", "--quiet", str(project.path), "recopied")
+    rewrite_history_without(template, recorded)
+
+    refused = copier(project.path, "update", "--defaults", check=False)
+    assert_refused(project, refused, "Unknown revision")
+    answers = project.path / ".copier-answers.yml"
+    answers.write_text(re.sub(r"^_commit: .*$", "_commit: 1.0.0", answers.read_text(), flags=re.M))
+    commit_all(project.path, "the recorded commit is gone: start from 1.0.0")
+    copier(project.path, "update", "--defaults")
+    assert_updated_to(project, "1.1.0")
+    assert "# Added on main after 1.0.0." in (project.path / ".gitignore").read_text()
+
+    recopied = Project(tmp_path / "recopied")
+    copier(recopied.path, "recopy", "--defaults", "--overwrite")
+    assert (recopied.path / "src/my_project/models.py").read_text().endswith("# Our models.\n")
+    assert "_commit: 1.1.0\n" in (recopied.path / ".copier-answers.yml").read_text()
+    assert "Template 1.1.0 says hello." in (recopied.path / "README.md").read_text()
+    assert "Our heroes." in git(recopied.path, "diff")  # the edit to bring back by hand
