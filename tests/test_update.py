@@ -83,9 +83,9 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(source.replace(old, new, 1))
 
 
-def release_improvements(template: Path, version: str) -> None:
+def release_improvements(template: Path, version: str | None) -> None:
     """The template changes that an update must bring: a comment in env.py, a line in the
-    README, a new tool setting."""
+    README, a new tool setting; committed and tagged as version unless it is None."""
     edit(
         template / "template/migrations/env.py.jinja",
         "config = context.config\n",
@@ -101,8 +101,9 @@ def release_improvements(template: Path, version: str) -> None:
         'addopts = ["-ra", "--strict-markers", "--tb=short"]\n',
         'addopts = ["-ra", "--strict-markers", "--tb=short"]\nxfail_strict = true\n',
     )
-    commit_all(template, f"release {version}")
-    git(template, "tag", version)
+    if version:
+        commit_all(template, f"release {version}")
+        git(template, "tag", version)
 
 
 def new_project(template: Path, destination: Path, *copier_args: str) -> Project:
@@ -474,3 +475,115 @@ def test_update_when_the_recorded_commit_is_gone(tmp_path: Path) -> None:
     assert "_commit: 1.1.0\n" in (recopied.path / ".copier-answers.yml").read_text()
     assert "Template 1.1.0 says hello." in (recopied.path / "README.md").read_text()
     assert "Our heroes." in git(recopied.path, "diff")  # the edit to bring back by hand
+
+
+# Across real releases ---------------------------------------------------------------------
+
+
+def release_with_the_script(template: Path, version: str, action: str) -> None:
+    """Commit the template's changes with a CHANGELOG entry for version on top, check the
+    CHANGELOG as CI does, and let the release script make the tag."""
+    changelog = template / "CHANGELOG.md"
+    text = re.sub(r"## Unreleased\n.*?(?=^## )", "", changelog.read_text(), flags=re.S | re.M)
+    entry = f"## {version} (2026-12-01)\n\n- What {version} brings.\n\nAction: {action}\n\n"
+    changelog.write_text(text.replace("\n## ", f"\n{entry}## ", 1))
+    commit_all(template, f"release {version}")
+    run(sys.executable, "scripts/check_changelog.py", cwd=template)
+    released = run(sys.executable, "scripts/release_tag.py", cwd=template)
+    assert f"Tagged {version}" in released.stdout
+
+
+@pytest.fixture
+def released_template(tmp_path: Path) -> Path:
+    """Releases 1.0.0; 1.1.0 (env.py, README, pyproject changes); 2.0.0 (a _migrations step
+    that renames migration_hooks.py, so it needs --trust)."""
+    template = template_repository(tmp_path / "template")
+    release_improvements(template, None)
+    release_with_the_script(template, "1.1.0", "none.")
+    rename_the_hooks_module(template, "2.0.0")
+    release_with_the_script(
+        template, "2.0.0", "run `copier update --trust` (needs --trust): it renames the file."
+    )
+    return template
+
+
+def make_all_user_changes(project: Project) -> None:
+    """Models and their revision, a README edit (make_user_changes), an edit in env.py
+    (template-owned) and in migration_hooks.py (user-owned, renamed by 2.0.0)."""
+    make_user_changes(project)
+    env_py = project.path / "migrations/env.py"
+    env_py.write_text(env_py.read_text() + "# Our note at the end of env.py.\n")
+    edit(
+        project.path / "src/my_project/migration_hooks.py",
+        "    return True\n",
+        '    return name != "legacy_table"\n',
+    )
+    commit_all(project.path, "our edits")
+
+
+def db(project: Project, *args: str, database: Path) -> str:
+    env = {"DATABASE_URL": f"sqlite:///{database}"}
+    return project.run("my-project", "db", *args, env=env).stdout
+
+
+def assert_at_the_newest_release(
+    project: Project, user_files: dict[str, str], tmp_path: Path
+) -> None:
+    """User changes kept, both releases' changes in, one head, db check clean, up to date."""
+    assert leftovers(project.path) == []
+    for name, text in user_files.items():
+        assert (project.path / name).read_text() == text, name
+    env_py = (project.path / "migrations/env.py").read_text()
+    assert "# Improved in template release 1.1.0." in env_py
+    assert env_py.endswith("# Our note at the end of env.py.\n")
+    assert "load_models, migration_settings" in env_py
+    readme = (project.path / "README.md").read_text()
+    assert "Template 1.1.0 says hello." in readme and "Our heroes." in readme
+    assert "xfail_strict = true" in (project.path / "pyproject.toml").read_text()
+    assert not (project.path / "src/my_project/migration_hooks.py").exists()
+    settings = (project.path / "src/my_project/migration_settings.py").read_text()
+    assert 'return name != "legacy_table"' in settings
+    assert "_commit: 2.0.0\n" in (project.path / ".copier-answers.yml").read_text()
+
+    project.sync()
+    commit_all(project.path, "updated")
+    database = tmp_path / f"{project.path.name}.db"
+    assert len(db(project, "heads", database=database).strip().splitlines()) == 1
+    db(project, "upgrade", database=database)
+    assert "No new upgrade operations detected" in db(project, "check", database=database)
+    check = copier(project.path, "check-update", "--output-format", "json")
+    assert json.loads(check.stdout)["update_available"] is False
+
+
+def test_update_release_by_release_and_in_one_jump(
+    released_template: Path, tmp_path: Path
+) -> None:
+    project = new_project(released_template, tmp_path / "step", "--vcs-ref", "1.0.0")
+    make_all_user_changes(project)
+    user_files = {
+        name: (project.path / name).read_text()
+        for name in [
+            "src/my_project/models.py",
+            *(f"migrations/versions/{r}" for r in project.revisions()),
+        ]
+    }
+    git(tmp_path, "clone", "--quiet", str(project.path), "jump")
+    jump = Project(tmp_path / "jump")
+
+    copier(project.path, "update", "--defaults", "--vcs-ref", "1.1.0")  # no step: no --trust
+    assert "_commit: 1.1.0\n" in (project.path / ".copier-answers.yml").read_text()
+    commit_all(project.path, "update to 1.1.0")
+    refused = copier(project.path, "update", "--defaults", check=False)
+    assert refused.returncode == 4 and "--trust" in refused.stderr
+    copier(project.path, "update", "--defaults", "--trust")
+    assert_at_the_newest_release(project, user_files, tmp_path)
+
+    copier(jump.path, "update", "--defaults", "--trust")
+    assert_at_the_newest_release(jump, user_files, tmp_path)
+
+    tracked = git(project.path, "ls-files").split()
+    assert tracked == git(jump.path, "ls-files").split()
+    different = [
+        n for n in tracked if (project.path / n).read_text() != (jump.path / n).read_text()
+    ]
+    assert different == []  # both paths end with the same project
