@@ -15,12 +15,25 @@ from pathlib import Path
 
 import pytest
 
-from .support import GIT_IDENTITY, TEMPLATE, Project, project_environment
+from .support import GIT_IDENTITY, TEMPLATE, Project, project_environment, render
 from .test_default_project import HERO_WITH_POWER, add_to_class
 
 pytestmark = pytest.mark.slow
 
 PEP440_RELEASE = re.compile(r"^v?\d+(\.\d+)*$")
+# What Copier says when it cannot update, and what the project's README says to run instead.
+MOVED = "Local template must be a directory."
+NOT_A_RELEASE = "You are downgrading from"
+GONE = "Unknown revision"
+DIRTY = "Destination repository is dirty"
+NOT_GIT = "Updating is only supported in git-tracked subprojects"
+STOPS = {
+    MOVED: ["Set `_src_path` in `.copier-answers.yml`", "uvx copier update --defaults my-project"],
+    NOT_A_RELEASE: ["uvx copier update --defaults --vcs-ref HEAD"],
+    GONE: ["Set `_commit` in", "(`_commit: 1.1.0`)", "uvx copier recopy --defaults --overwrite"],
+    DIRTY: ["commit or stash"],
+    NOT_GIT: ["`git init`"],
+}
 
 
 def run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -361,7 +374,7 @@ def test_update_from_a_relative_path_runs_where_the_copy_ran(tmp_path: Path) -> 
     project = copy_as_user(tmp_path, "template", "project")
     release_improvements(tmp_path / "template", "1.1.0")
     inside = copier(project.path, "update", "--defaults", check=False)
-    assert_refused(project, inside, "Local template must be a directory.")
+    assert_refused(project, inside, MOVED)
     copier(tmp_path, "update", "--defaults", "project")
     assert_updated_to(project, "1.1.0", run_from=tmp_path)
 
@@ -375,7 +388,7 @@ def test_update_after_the_template_moved(tmp_path: Path) -> None:
     assert_refused(
         project,
         copier(project.path, "update", "--defaults", check=False),
-        "Local template must be a directory.",
+        MOVED,
     )
     edit(project.path / ".copier-answers.yml", f"_src_path: {template}\n", f"_src_path: {moved}\n")
     commit_all(project.path, "the template moved")
@@ -410,6 +423,31 @@ def test_update_from_a_clone_without_tags(tmp_path: Path) -> None:
     assert_updated_to(project, git(clone, "rev-parse", "--short", "HEAD").strip())
 
 
+def test_update_needs_a_clean_git_repository(tmp_path: Path) -> None:
+    template = template_repository(tmp_path / "template")
+    project = copy_as_user(tmp_path, str(template), "project")
+    release_improvements(template, "1.1.0")
+    models = project.path / "src/my_project/models.py"
+    models.write_text(models.read_text() + "# Not committed yet.\n")
+    dirty = copier(project.path, "update", "--defaults", check=False)
+    assert dirty.returncode != 0 and DIRTY in dirty.stderr
+    assert "Template 1.1.0 says hello." not in (project.path / "README.md").read_text()
+
+    shutil.rmtree(project.path / ".git")
+    not_git = copier(project.path, "update", "--defaults", check=False)
+    assert not_git.returncode != 0 and NOT_GIT in not_git.stderr
+
+
+def test_the_project_readme_says_what_to_run_when_an_update_stops(tmp_path: Path) -> None:
+    """Each message above, in one place of the README, with the commands the tests run."""
+    readme = (render(tmp_path / "project") / "README.md").read_text()
+    section = readme.split("### When `copier update` stops", 1)[1]
+    bullets = [" ".join(b.split()) for b in section.split("\n- ")[1:]]  # unwrapped
+    for message, fixes in STOPS.items():
+        (bullet,) = [b for b in bullets if message in b]
+        assert all(fix in bullet for fix in fixes), (message, fixes)
+
+
 def commit_after_the_release(template: Path) -> None:
     """Work on main after 1.0.0, in a file that the next release does not change."""
     gitignore = template / "template/.gitignore"
@@ -430,7 +468,9 @@ def test_update_from_a_commit_that_is_not_a_release(tmp_path: Path) -> None:
     commit_all(template, "more work on main")
 
     refused = copier(project.path, "update", "--defaults", check=False)
-    assert_refused(project, refused, "You are downgrading from 1.0.0.post1")
+    assert_refused(project, refused, f"{NOT_A_RELEASE} 1.0.0.post1")
+    check = copier(project.path, "check-update", "--output-format", "json")
+    assert json.loads(check.stdout)["update_available"] is False  # as the README warns
     copier(project.path, "update", "--defaults", "--vcs-ref", "HEAD")
     assert "# Changed on main." in (project.path / "alembic.ini").read_text()
     commit_all(project.path, "follow main")
@@ -461,7 +501,7 @@ def test_update_when_the_recorded_commit_is_gone(tmp_path: Path) -> None:
     rewrite_history_without(template, recorded)
 
     refused = copier(project.path, "update", "--defaults", check=False)
-    assert_refused(project, refused, "Unknown revision")
+    assert_refused(project, refused, GONE)
     answers = project.path / ".copier-answers.yml"
     answers.write_text(re.sub(r"^_commit: .*$", "_commit: 1.0.0", answers.read_text(), flags=re.M))
     commit_all(project.path, "the recorded commit is gone: start from 1.0.0")
