@@ -11,6 +11,11 @@ from pathlib import Path
 import yaml
 from changelog import ChangelogError, parse, problems
 
+UNVERSIONED_STEP = (
+    "copier.yml has a _migrations step without a version: Copier runs it on every update, so"
+    " every update would need --trust; give it the version of the release that needs it"
+)
+
 
 class CopierLoader(yaml.SafeLoader):
     """copier.yml's own tags (`!include`) name other files; only `_migrations` matters here."""
@@ -19,19 +24,22 @@ class CopierLoader(yaml.SafeLoader):
 CopierLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
-def migration_versions(copier_yml: Path) -> list[str]:
-    """The versions of the `_migrations` steps, in every YAML document of copier.yml."""
+def migration_steps(copier_yml: Path) -> list[object]:
+    """The `_migrations` steps, from every YAML document of copier.yml."""
     documents = yaml.load_all(copier_yml.read_text(), Loader=CopierLoader)
-    steps = [step for doc in documents if doc for step in doc.get("_migrations", [])]
-    return [str(step["version"]) for step in steps]
+    return [step for doc in documents if doc for step in doc.get("_migrations", [])]
 
 
 def check(repository: Path) -> list[str]:
+    steps = migration_steps(repository / "copier.yml")
+    versions = [
+        str(step["version"]) for step in steps if isinstance(step, dict) and "version" in step
+    ]
+    found = [UNVERSIONED_STEP] if len(versions) < len(steps) else []
     try:
-        entries = parse((repository / "CHANGELOG.md").read_text())
-        return problems(entries, migration_versions(repository / "copier.yml"))
+        return found + problems(parse((repository / "CHANGELOG.md").read_text()), versions)
     except ChangelogError as error:
-        return [str(error)]
+        return [*found, str(error)]
 
 
 def main() -> int:

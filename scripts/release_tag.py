@@ -34,7 +34,7 @@ def release_to_tag() -> Version | None:
         print(f"The newest CHANGELOG entry, '{newest.heading}', is not released: no tag.")
         return None
     tags = release_tags()
-    if newest.version.text in (tag.text for tag in tags):
+    if newest.version in tags:
         print(f"{newest.version} is already tagged: no tag.")
         return None
     if tags and newest.version <= max(tags):

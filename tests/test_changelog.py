@@ -155,3 +155,16 @@ def test_a_bad_changelog_fails_with_what_to_fix(
     (line,) = result.stderr.splitlines()  # one line per problem
     assert line.startswith("CHANGELOG.md: ") and message in line, line
     assert result.stdout == ""
+
+
+def test_a_migration_step_without_a_version_fails(repository: Path) -> None:
+    write(repository, RELEASE_1_0)
+    with (repository / "copier.yml").open("a") as copier_yml:
+        copier_yml.write("\n_migrations:\n  - [git, mv, old.py, new.py]\n")
+    result = check_changelog(repository)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "CHANGELOG.md: copier.yml has a _migrations step without a version: Copier runs it on"
+        " every update, so every update would need --trust; give it the version of the release"
+        " that needs it"
+    ]

@@ -448,6 +448,22 @@ def test_the_project_readme_says_what_to_run_when_an_update_stops(tmp_path: Path
         assert all(fix in bullet for fix in fixes), (message, fixes)
 
 
+def test_update_from_before_the_first_release_tag(tmp_path: Path) -> None:
+    """Projects made while the repository had no tag record a bare commit id; the first
+    release tag is an update for them."""
+    template = tmp_path / "template"
+    template.mkdir()
+    git(template, "init", "--quiet")
+    copy_work_tree(template)
+    commit_all(template, "before any release tag")
+    project = copy_as_user(tmp_path, str(template), "project")
+    first = git(template, "rev-parse", "--short", "HEAD").strip()
+    assert f"_commit: {first}\n" in (project.path / ".copier-answers.yml").read_text()
+    release_improvements(template, "1.1.0")
+    copier(project.path, "update", "--defaults")
+    assert_updated_to(project, "1.1.0")
+
+
 def commit_after_the_release(template: Path) -> None:
     """Work on main after 1.0.0, in a file that the next release does not change."""
     gitignore = template / "template/.gitignore"
