@@ -51,16 +51,28 @@ def main() -> int:
     arguments = parser.parse_args()
     try:
         version = release_to_tag()
+        if version is not None:
+            tag(version, arguments.push)
     except ChangelogError as error:
         print(f"CHANGELOG.md: {error}", file=sys.stderr)
         return 1
-    if version is None:
-        return 0
-    git("tag", "--annotate", version.text, "--message", f"Release {version}")
-    if arguments.push:
-        git("push", arguments.push, f"refs/tags/{version}")
-    print(f"Tagged {version} at {git('rev-parse', '--short', 'HEAD').strip()}.")
+    except subprocess.CalledProcessError as error:
+        said = error.stderr.strip().splitlines() or ["failed"]
+        print(f"{' '.join(error.cmd)}: {said[0]}", file=sys.stderr)  # git's first line
+        return 1
     return 0
+
+
+def tag(version: Version, remote: str | None) -> None:
+    """Tag HEAD and push the tag; a tag that could not be pushed is removed, for the next run."""
+    git("tag", "--annotate", version.text, "--message", f"Release {version}")
+    if remote:
+        try:
+            git("push", remote, f"refs/tags/{version}")
+        except subprocess.CalledProcessError:
+            git("tag", "--delete", version.text)
+            raise
+    print(f"Tagged {version} at {git('rev-parse', '--short', 'HEAD').strip()}.")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ def next_release(checkout: Path) -> str:
     return f"{max(majors, default=0) + 1}.0.0"
 
 
+@pytest.mark.slow
 def test_the_try_it_demo_migrates_and_updates(tmp_path: Path) -> None:
     """The demo commands, run as written in a clone of this checkout, leave a demo with its
     first migration applied that `copier update` updates, now and after the next release."""

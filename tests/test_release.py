@@ -118,6 +118,21 @@ def test_the_next_release_is_tagged_on_its_commit_and_copier_renders_it(
     assert "_commit: 1.1.0\n" in (tmp_path / "project/.copier-answers.yml").read_text()
 
 
+def test_a_tag_that_cannot_be_pushed_is_not_kept(clone: Path) -> None:
+    """So that the next run, once the remote is back, makes and pushes it."""
+    origin = clone.parent / "origin.git"
+    origin.rename(clone.parent / "away.git")
+    made = release(clone, RELEASE_1_0)
+    assert made.returncode == 1
+    (line,) = made.stderr.splitlines()
+    assert line.startswith("git push origin refs/tags/1.0.0: ") and "origin.git" in line
+    assert tags(clone) == {}
+
+    (clone.parent / "away.git").rename(origin)
+    assert run_tagging_step(clone).returncode == 0
+    assert tags(origin) == {"1.0.0": head(clone)}
+
+
 def test_a_version_below_the_latest_tag_is_an_error(clone: Path) -> None:
     assert release(clone, RELEASE_1_1 + RELEASE_1_0).returncode == 0
     made = release(clone, "## 1.0.5 (2026-12-02)\n\nAction: none.\n\n")
