@@ -111,9 +111,9 @@ def problems(entries: list[Entry], trust_versions: list[str]) -> list[str]:
 
 def order_problems(entries: list[Entry]) -> list[str]:
     found = [
-        f"line {entry.line}: '{UNRELEASED}' must be the first entry, above every release"
+        f"line {entry.line}: '{entry.heading}' is not released, so it must be the first entry"
         for entry in entries[1:]
-        if entry.version is None
+        if not entry.released
     ]
     versioned = [entry for entry in entries if entry.version is not None]
     for newer, older in zip(versioned, versioned[1:], strict=False):

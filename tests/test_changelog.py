@@ -124,7 +124,13 @@ BAD = {
         "## 1.1.0 (2026-12-01)\n\nAction: none.\n\n## Unreleased\n\nAction: none.\n\n"
         + RELEASE_1_0,
         None,
-        "line 9: '## Unreleased' must be the first entry, above every release",
+        "line 9: '## Unreleased' is not released, so it must be the first entry",
+    ),
+    "a version marked unreleased below a release": (
+        "## 1.2.0 (2026-12-01)\n\nAction: none.\n\n## 1.1.0 (unreleased)\n\nAction: none.\n\n"
+        + RELEASE_1_0,
+        None,
+        "line 9: '## 1.1.0 (unreleased)' is not released, so it must be the first entry",
     ),
     "a v prefix": (
         "## v1.1.0 (2026-12-01)\n\nAction: none.\n\n" + RELEASE_1_0,
