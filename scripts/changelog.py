@@ -1,6 +1,7 @@
 """CHANGELOG.md, read as releases: its entries, their versions and the rules they follow.
 
-Standard library only: the release workflow runs it with nothing installed.
+Standard library only, so no `packaging` for versions: the release workflow runs it with
+nothing installed.
 """
 
 import datetime

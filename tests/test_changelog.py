@@ -55,6 +55,8 @@ GOOD = {
     "released": RELEASE_1_0,
     "unreleased on top": "## Unreleased\n\n- More.\n\nAction: none.\n\n" + RELEASE_1_0,
     "a version not released yet": "## 1.1.0 (unreleased)\n\nAction: none.\n\n" + RELEASE_1_0,
+    "a release above its candidate": "## 1.1.0 (2026-12-02)\n\nAction: none.\n\n"
+    "## 1.1.0rc1 (2026-12-01)\n\nAction: none.\n\n" + RELEASE_1_0,
     "several Action lines": "## Unreleased\n\nAction: none.\n\n**B**\n\nAction: none.\n\n"
     + RELEASE_1_0,
 }
@@ -88,6 +90,17 @@ BAD = {
         RELEASE_1_0 + "\n" + RELEASE_1_0,
         None,
         "1.0.0 is above 1.0.0",
+    ),
+    "a candidate above its release": (
+        "## 1.1.0rc1 (2026-12-02)\n\nAction: none.\n\n## 1.1.0 (2026-12-01)\n\nAction: none.\n\n"
+        + RELEASE_1_0,
+        None,
+        "line 5: 1.1.0rc1 is above 1.1.0 (line 9)",
+    ),
+    "1.0 above 1.0.0": (
+        "## 1.0 (2026-12-01)\n\nAction: none.\n\n" + RELEASE_1_0,
+        None,
+        "line 5: 1.0 is above 1.0.0 (line 9)",
     ),
     "a date that goes back": (
         "## 1.1.0 (2026-01-01)\n\nAction: none.\n\n" + RELEASE_1_0,
