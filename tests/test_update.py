@@ -350,8 +350,7 @@ def assert_refused(
 def test_update_from_a_url_or_an_absolute_path(
     name: str, way: Callable[[Path], str], tmp_path: Path
 ) -> None:
-    """Copier takes a URL for git only with git+ in front or .git at the end (`gh:` and
-    GitHub or GitLab https URLs too); a plain https URL elsewhere is not a template."""
+    """Copier takes a URL for a git repository when it has git+ in front or .git at the end."""
     template = template_repository(tmp_path / name)
     source = way(template)
     project = copy_as_user(tmp_path, source, "project")
