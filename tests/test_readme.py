@@ -8,29 +8,48 @@ from pathlib import Path
 
 import pytest
 
-from .support import TEMPLATE, Project, project_environment
+from .support import GIT_IDENTITY, TEMPLATE, Project, project_environment
+from .test_update import copier, release_improvements, work_tree_clone
 
 
 def try_it_commands() -> list[str]:
-    """The two commands under "## Try it" in the template's README."""
+    """The commands under "## Try it" in the template's README: the demo's, then the tests'."""
     section = (TEMPLATE / "README.md").read_text().split("## Try it", 1)[1]
     block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
     assert block, "no command block under '## Try it'"
     return block[1].strip().splitlines()
 
 
-def test_the_demo_command_renders_and_applies_the_first_migration(tmp_path: Path) -> None:
-    demo, _ = try_it_commands()
-    assert "--vcs-ref HEAD" in demo  # the work tree, not the latest release tag
-    command = demo.replace("../demo", str(tmp_path / "demo"))
-    subprocess.run(command, shell=True, cwd=TEMPLATE, check=True, env=project_environment())
-    with sqlite3.connect(tmp_path / "demo" / "my_project.db") as connection:
+def next_release(checkout: Path) -> str:
+    """A version above every release tag of checkout."""
+    tags = subprocess.run(["git", "tag"], cwd=checkout, capture_output=True, text=True).stdout
+    majors = [int(tag.split(".")[0]) for tag in tags.split() if re.fullmatch(r"\d+(\.\d+)*", tag)]
+    return f"{max(majors, default=0) + 1}.0.0"
+
+
+@pytest.mark.slow
+def test_the_try_it_demo_migrates_and_updates(tmp_path: Path) -> None:
+    """The demo commands, run as written in a clone of this checkout, leave a demo with its
+    first migration applied that `copier update` updates, now and after the next release."""
+    checkout = work_tree_clone(tmp_path / "checkout")
+    *demo_commands, _ = try_it_commands()
+    environment = project_environment(**GIT_IDENTITY)
+    script = "\n".join(demo_commands)
+    subprocess.run(["bash", "-e", "-c", script], cwd=checkout, check=True, env=environment)
+    demo = tmp_path / "demo"
+    with sqlite3.connect(demo / "my_project.db") as connection:
         (version,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert version in "".join(p.name for p in (tmp_path / "demo/migrations/versions").iterdir())
+    assert version in "".join(p.name for p in (demo / "migrations/versions").iterdir())
+    assert f"_src_path: {checkout}\n" in (demo / ".copier-answers.yml").read_text()
+
+    copier(demo, "update", "--defaults")
+    release_improvements(checkout, next_release(checkout))
+    copier(demo, "update", "--defaults")
+    assert "Template 1.1.0 says hello." in (demo / "README.md").read_text()
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    _, test_command = try_it_commands()
+    *_, test_command = try_it_commands()
     ci = (TEMPLATE / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == test_command
 
