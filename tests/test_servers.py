@@ -2,6 +2,7 @@
 failures halfway and concurrent upgrades."""
 
 import re
+import subprocess
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -242,7 +243,7 @@ def test_a_migration_that_fails_halfway(
     else:
         # MySQL commits each DDL statement: what ran before the failure stays, as the error says.
         assert "sidekick" in tables(server, scratch)
-        assert "MySQL commits each DDL statement" in message
+        assert "each DDL statement committed itself" in message
 
 
 @pytest.mark.parametrize(("database", "async_engine"), SERVER_PROJECTS)
@@ -314,3 +315,113 @@ def test_the_project_tests_run_on_the_server(
         assert "skipped" not in result.stdout and "error" not in result.stdout, result.stdout
         left = set(query(server, server.admin.database, list_scratch)) - set(before)
         assert not left, f"{kind}: the project's tests left {left} on the server"
+
+
+# Secrets: no password in any output, whatever the URL form and whatever goes wrong.
+
+# Every form in which the password can be written: escaped in the user part, in the query
+# (escaped, raw, any case of the key), and read from .env instead of the environment.
+USERINFO = "{scheme}://{user}:{escaped}@{host}/{database}{query}"
+QUERY = "{scheme}://{user}@{host}/{database}?password={escaped}{query_more}"
+URL_FORMS = {
+    "userinfo": (USERINFO, False),
+    "query": (QUERY, False),
+    "query raw": ("{scheme}://{user}@{host}/{database}?password={raw}{query_more}", False),
+    "query key in capitals": (QUERY.replace("?password=", "?PassWord="), False),
+    "dotenv userinfo": (USERINFO, True),
+    "dotenv query": (QUERY, True),
+}
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+PASSWORD_FORMS = {
+    PASSWORD,
+    ESCAPED,
+    urllib.parse.quote_plus(PASSWORD),
+    "ss%w:rd",  # a part of the password, as a half-done masking would leave it
+    "ss%25w%3Ard",
+}
+
+
+def leaks(text: str) -> list[str]:
+    return [form for form in PASSWORD_FORMS if form in text]
+
+
+def files_with_the_password(root: Path, written_by_the_test: Path | None) -> list[str]:
+    """Files under root (the project; not its .venv) that hold a form of the password."""
+    found = []
+    for path in root.rglob("*"):
+        if ".venv" in path.parts or not path.is_file() or path == written_by_the_test:
+            continue
+        if leaks(path.read_bytes().decode(errors="replace")):
+            found.append(str(path.relative_to(root)))
+    return found
+
+
+@pytest.mark.parametrize("form", list(URL_FORMS))
+@pytest.mark.parametrize(("database", "async_engine"), SERVER_PROJECTS)
+def test_no_password_in_any_output(
+    project: Project, server: Server, scratch: str, database: str, form: str
+) -> None:
+    """Every error path, and the paths that work, with the password in this form."""
+    template, in_dotenv = URL_FORMS[form]
+    del project.env["DATABASE_URL"]
+    dotenv = project.path / ".env"
+    host = f"{server.admin.host}:{server.admin.port or DEFAULT_PORTS[database]}"
+    fields = {"raw": PASSWORD, "escaped": ESCAPED, "scheme": database, "database": scratch}
+
+    def url(**changes: str) -> str:
+        query = changes.pop("query", "")
+        values = {**fields, "host": host, "query": f"?{query}" if query else ""}
+        values = {**values, "query_more": f"&{query}" if query else "", **changes}
+        return template.format(**values)
+
+    outputs = []
+
+    def run(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+        if in_dotenv:
+            dotenv.write_text(f"DATABASE_URL={database_url}\n")
+            environment = {}
+        else:
+            environment = {"DATABASE_URL": database_url}
+        args = ("my-project", *args) if args[0] == "db" else ("alembic", *args)
+        result = project.run(*args, env=environment, check=False)
+        outputs.append((args, output(result)))
+        return result
+
+    with server.scratch_user(scratch) as user:
+        fields["user"] = user
+        # The drivers take only password=, and an @ left raw ends the user part early.
+        works = form not in ("query key in capitals", "query raw")
+        upgrade = run("upgrade", "head", database_url=url())
+        assert (upgrade.returncode == 0) == works, output(upgrade)
+        run("current", "-v", database_url=url())
+        run("db", "current", "-v", database_url=url())
+        run("upgrade", "head", "--sql", database_url=url())
+        run("db", "upgrade", "--sqll", database_url=url())  # a mistyped option
+        run("current", database_url=url(query="bogus=1"))  # an option the driver refuses
+        run("db", "current", database_url=url(query="bogus=1"))
+        run("db", "upgrade", database_url=url(host="127.0.0.1:1"))  # nothing listens there
+        run("current", database_url=url(user="nobody"))  # credentials the server refuses
+        run("current", database_url=url(scheme=f"{database}+nosuchdriver"))
+        run("db", "current", database_url=url(database=""))
+        project.add_revision("fails", upgrade='op.execute("SELECT * FROM no_such_table")')
+        failing = run("upgrade", "head", database_url=url())
+        assert failing.returncode != 0
+        run("db", "upgrade", database_url=url())
+        run("--raiseerr", "upgrade", "head", database_url=url())  # the traceback too
+        run("db", "--raiseerr", "upgrade", database_url=url())
+        if not in_dotenv:  # the project's own tests read TEST_DATABASE_URL from the environment
+            # A server URL on which the user cannot make databases: the header of the run and
+            # the failure both name the server.
+            tests = project.run(
+                "pytest",
+                "-x",
+                "-p",
+                "no:cacheprovider",
+                env={"TEST_DATABASE_URL": url()},
+                check=False,
+            )
+            assert "migration tests: " in tests.stdout and tests.returncode != 0
+            outputs.append((("pytest",), output(tests)))
+    leaked = [(args, line) for args, text in outputs for line in text.splitlines() if leaks(line)]
+    assert not leaked, leaked
+    assert files_with_the_password(project.path, dotenv if in_dotenv else None) == []

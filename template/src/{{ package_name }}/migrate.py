@@ -152,9 +152,8 @@ def _take_lock(
             _say_who_holds_the_lock(connection, holder, timeout)
         if time.monotonic() >= deadline:
             raise CommandError(
-                f"Another process has held the migration lock for {timeout:g} seconds"
-                f" ({LOCK_TIMEOUT_VARIABLE}): wait for it to finish, or end its session, then"
-                " run this again"
+                f"Waited {timeout:g} seconds ({LOCK_TIMEOUT_VARIABLE}) for another process's"
+                " migration lock: wait for it to finish, or end its session, then run this again"
             )
         time.sleep(max(0, min(LOCK_POLL_SECONDS, deadline - time.monotonic())))
 
