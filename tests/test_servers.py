@@ -1,16 +1,21 @@
 """PostgreSQL and MariaDB, sync and async: migrations against the real servers, hostile URLs,
 failures halfway and concurrent upgrades."""
 
+import os
 import re
+import shlex
+import shutil
 import subprocess
+import time
 import urllib.parse
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from .support import PASSWORD, Project, Server
+from .support import PASSWORD, Project, Server, project_environment
 
 pytestmark = pytest.mark.servers
 
@@ -425,3 +430,225 @@ def test_no_password_in_any_output(
     leaked = [(args, line) for args, text in outputs for line in text.splitlines() if leaks(line)]
     assert not leaked, leaked
     assert files_with_the_password(project.path, dotenv if in_dotenv else None) == []
+
+
+# A failed revision: what survives is what the message and the README say.
+
+
+def readme_section_named_in(message: str, project: Project) -> str:
+    """The README section that the failure message points to; it must exist."""
+    (section,) = re.findall(r'see "([^"]+)" in README\.md', message)
+    headings = re.findall(r"^#+ (.+)$", (project.path / "README.md").read_text(), re.M)
+    assert section in headings, (section, headings)
+    return section
+
+
+def revision_id(path: Path) -> str:
+    return path.name.split("-")[1].split("_")[0]
+
+
+@pytest.mark.parametrize("async_engine", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("database", ["mysql"])
+def test_what_a_failed_revision_leaves_on_mysql(
+    project: Project, server: Server, scratch: str
+) -> None:
+    project.alembic("upgrade", "head")
+    good = project.add_revision(
+        "good",
+        upgrade='op.create_table("gadget", sa.Column("id", sa.Integer, primary_key=True))',
+        downgrade='op.drop_table("gadget")',
+    )
+    project.add_revision(
+        "fails halfway",
+        upgrade="""
+            op.execute("INSERT INTO team (name, headquarters) VALUES ('before', 'x')")
+            op.create_table("sidekick", sa.Column("id", sa.Integer, primary_key=True))
+            op.execute("INSERT INTO team (name, headquarters) VALUES ('after', 'x')")
+            op.execute("SELECT * FROM no_such_table")
+        """,
+    )
+    result = project.alembic("upgrade", "head", check=False)
+    message = output(result)
+    assert result.returncode != 0
+    assert {"gadget", "sidekick"} <= tables(server, scratch)
+    assert query(server, scratch, "SELECT name FROM team") == [("before",)]
+    assert project.alembic("current").stdout.split()[0] == revision_id(good)
+    for promise in (
+        "the revisions before it stay applied",
+        "each DDL statement committed itself and the data changes made before it",
+        "the data changes after its last DDL statement were rolled back",
+        "`alembic current` shows the revision before it",
+    ):
+        assert promise in message
+    section = readme_section_named_in(message, project)
+    readme = (project.path / "README.md").read_text().split(f"## {section}\n")[1]
+    assert "the data changes made after its last DDL statement are rolled back" in readme
+
+
+@pytest.mark.parametrize("async_engine", [False], ids=["sync"])
+@pytest.mark.parametrize("database", ["postgresql"])
+def test_a_failed_revision_on_postgresql_names_a_readme_section(
+    project: Project, server: Server, scratch: str
+) -> None:
+    project.alembic("upgrade", "head")
+    project.add_revision(
+        "fails",
+        upgrade="""
+            op.create_table("sidekick", sa.Column("id", sa.Integer, primary_key=True))
+            op.execute("SELECT * FROM no_such_table")
+        """,
+    )
+    result = project.alembic("upgrade", "head", check=False)
+    assert result.returncode != 0 and "rolled back whole" in output(result)
+    assert "sidekick" not in tables(server, scratch)
+    readme_section_named_in(output(result), project)
+
+
+# The migration lock: a process that waits says so, once, and gives up when told.
+
+HOLD_THE_LOCK = {
+    False: """
+import sys
+from my_project.database import make_engine
+from my_project.migrate import migration_lock
+
+with make_engine(migrating=True).connect() as connection, migration_lock(connection):
+    print("held", connection.exec_driver_sql(sys.argv[1]).scalar(), flush=True)
+    sys.stdin.read()
+""",
+    True: """
+import asyncio, sys
+from my_project.database import make_engine
+from my_project.migrate import migration_lock
+
+def hold(connection):
+    with migration_lock(connection):
+        print("held", connection.exec_driver_sql(sys.argv[1]).scalar(), flush=True)
+        sys.stdin.read()
+
+async def main():
+    async with make_engine(migrating=True).connect() as connection:
+        await connection.run_sync(hold)
+
+asyncio.run(main())
+""",
+}
+SESSION_ID = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}
+HOLDER_NAMED = {"postgresql": "pid {id}", "mysql": "connection {id}"}
+
+
+@pytest.mark.parametrize(("database", "async_engine"), SERVER_PROJECTS)
+def test_waiting_for_the_migration_lock_is_said_once_and_limited(
+    project: Project, database: str, async_engine: bool
+) -> None:
+    holder = subprocess.Popen(
+        [str(project.path / ".venv/bin/python"), "-c", HOLD_THE_LOCK[async_engine]]
+        + [SESSION_ID[database]],
+        cwd=project.path,
+        env=project_environment(**project.env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        word, session = holder.stdout.readline().split()
+        assert word == "held"
+        limited = project.alembic(
+            "upgrade", "head", env={"MIGRATION_LOCK_TIMEOUT": "1.5"}, check=False
+        )
+        assert limited.returncode != 0
+        waiting = [line for line in limited.stderr.splitlines() if "Waiting for" in line]
+        assert len(waiting) == 1, limited.stderr
+        assert "Waiting for another migration to finish" in waiting[0]
+        assert HOLDER_NAMED[database].format(id=session) in waiting[0]
+        assert "FAILED: Waited 1.5 seconds (MIGRATION_LOCK_TIMEOUT)" in output(limited)
+
+        patient = subprocess.Popen(
+            [str(project.path / ".venv/bin/alembic"), "upgrade", "head"],
+            cwd=project.path,
+            env=project_environment(**project.env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(3)  # it polls the lock many times meanwhile
+    finally:
+        holder.communicate("")  # the holder lets go
+    stdout, stderr = patient.communicate(timeout=120)
+    assert patient.returncode == 0, stdout + stderr
+    assert stderr.count("Waiting for another migration") == 1, stderr
+    assert "Running upgrade  -> " in stderr
+
+
+# The database that DATABASE_URL names: the README says how to create it.
+
+CLIENT_ENVIRONMENT = {
+    "postgresql": lambda admin: (
+        {"PGHOST": admin.host, "PGPORT": str(admin.port or 5432)}
+        | {"PGUSER": admin.username or "", "PGPASSWORD": admin.password or ""}
+    ),
+    "mysql": lambda admin: (
+        {"MYSQL_HOST": admin.host, "MYSQL_TCP_PORT": str(admin.port or 3306)}
+        | {"USER": admin.username or "", "MYSQL_PWD": admin.password or ""}
+    ),
+}
+
+
+@pytest.mark.parametrize("database", ["postgresql", "mysql"])
+def test_the_readme_says_how_to_create_the_database(
+    rendered: Callable[..., Project], server: Server, database: str
+) -> None:
+    """The command of the README's set-up creates the database that .env.example names, and
+    the first upgrade then works there."""
+    package = f"tpl_{uuid.uuid4().hex[:8]}"
+    project = rendered(database=database, package_name=package)
+    readme = (project.path / "README.md").read_text()
+    setup = readme.split("## Set up")[1].split("```bash\n")[1].split("```")[0]
+    (create,) = [line for line in setup.splitlines() if package in line]
+    create = create.split("  #")[0].strip()
+    assert create in (project.path / ".env.example").read_text()
+    example = next(
+        line.split("=", 1)[1]
+        for line in (project.path / ".env.example").read_text().splitlines()
+        if line.startswith("DATABASE_URL=")
+    )
+    url = sa.make_url(example)
+    assert url.database == package
+    client = shlex.split(create)[0]
+    if shutil.which(client) is None:
+        message = f"the README's command needs {client}, which is not installed here"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        project.command(*shlex.split(create), env=CLIENT_ENVIRONMENT[database](server.admin))
+        admin = server.admin.set(drivername=database, database=package)
+        database_url = admin.render_as_string(hide_password=False)
+        project.alembic("upgrade", "head", env={"DATABASE_URL": database_url})
+        assert {"hero", "team"} <= tables(server, package)
+    finally:
+        server.execute(f"DROP DATABASE IF EXISTS {package}")
+
+
+# Closing the app's engine.
+
+DISPOSE_AT_THE_END = """
+import asyncio
+from sqlalchemy import text
+from my_project.database import dispose_engine, get_engine
+
+async def main():
+    async with get_engine().connect() as connection:
+        print((await connection.execute(text("SELECT 1"))).scalar())
+    await dispose_engine()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("async_engine", [True], ids=["async"])
+@pytest.mark.parametrize("database", ["postgresql", "mysql"])
+def test_an_async_script_that_disposes_the_engine_ends_cleanly(project: Project) -> None:
+    result = project.run("python", "-c", DISPOSE_AT_THE_END)
+    assert result.stdout.split() == ["1"]
+    assert result.stderr == ""  # no "Event loop is closed" from connections cleaned up late
