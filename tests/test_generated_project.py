@@ -13,6 +13,8 @@ import yaml
 
 from .support import GIT_IDENTITY, Project, render
 from .test_default_project import tables_of, version_of
+from .test_update import commit_all, copier, edit, new_project, template_repository
+from .test_update import git as git_in
 
 BATCH_ALTER = """
 with op.batch_alter_table("hero") as batch_op:
@@ -289,3 +291,44 @@ def test_a_bad_lock_timeout_gets_one_line(project: Project, value: str) -> None:
     ]
     database = project.path / "my_project.db"
     assert not database.exists() or tables_of(database) == set()
+
+
+@pytest.mark.slow
+def test_after_a_conflicting_update_the_documented_check_reports_every_conflict(
+    tmp_path: Path,
+) -> None:
+    """The user and the template both change the dependency list and env.py: copier update
+    leaves markers in both files, and the README's check finds them, pyproject.toml or not."""
+    template = template_repository(tmp_path / "template")
+    project = new_project(template, tmp_path / "project")
+    project.sync()
+    project.run("pre-commit", "install")
+    pin = '    "typer>=0.29,<1",\n'
+    edit(project.path / "pyproject.toml", pin, '    "typer>=0.30,<1",\n    "rich>=14",\n')
+    edit(
+        project.path / "migrations/env.py",
+        "config = context.config\n",
+        "config = context.config  # ours\n",
+    )
+    commit_all(project.path, "our dependency and our env.py")
+    edit(template / "template/pyproject.toml.jinja", pin, '    "typer>=0.29.3,<1",\n')
+    edit(
+        template / "template/migrations/env.py.jinja",
+        "config = context.config\n",
+        "config = context.config  # the template's\n",
+    )
+    commit_all(template, "release 1.1.0")
+    git_in(template, "tag", "1.1.0")
+
+    copier(project.path, "update", "--defaults")
+    for path in ("pyproject.toml", "migrations/env.py"):
+        assert "<<<<<<< " in (project.path / path).read_text(), path
+    git_in(project.path, "add", "--all")
+    updating = (project.path / "README.md").read_text().split("## Updating from the template")[1]
+    (check,) = [line for line in updating.splitlines() if "pre-commit run" in line]
+    hooks = project.command(*shlex.split(check.split("#")[0]), check=False)
+    assert hooks.returncode == 1
+    assert "pyproject.toml:" in hooks.stdout and "migrations/env.py:" in hooks.stdout, hooks.stdout
+    commit = project.command("git", "commit", "-m", "update", env=GIT_IDENTITY, check=False)
+    assert commit.returncode != 0  # the git hook refuses the commit, for the same reasons
+    assert "migrations/env.py:" in commit.stdout + commit.stderr
