@@ -1,5 +1,6 @@
 """The `db` command: Alembic's verbs, set up for this project, from any directory."""
 
+import re
 from argparse import Namespace
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -9,18 +10,39 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from .migrate import alembic_config
+from .migrate import RETRY_HINT, alembic_config
 
 HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(no_args_is_help=True, add_completion=False, context_settings=HELP)
-db = typer.Typer(
-    no_args_is_help=True,
-    help="Migrate the database (Alembic, set up for you).",
-    context_settings=HELP,
-)
+db = typer.Typer(no_args_is_help=True, context_settings=HELP)
 app.add_typer(db, name="db")
+DB_RETRY_HINT = "(Run `db --raiseerr <command> ...` for the traceback.)"
+RELATIVE_REVISION = re.compile(r"-\d+")
+# The options of `db` itself, for its commands (Typer's "state" idiom).
+state = {"raiseerr": False}
 
-# Revisions such as -1 look like options: let them through as arguments.
+
+@db.callback()
+def options(
+    raiseerr: Annotated[
+        bool, typer.Option("--raiseerr", help="Show the full traceback of a failure.")
+    ] = False,
+) -> None:
+    """Migrate the database (Alembic, set up for you)."""
+    state["raiseerr"] = raiseerr
+
+
+def revision_argument(value: str | None) -> str | None:
+    """Let -1 through as a revision, and refuse anything else that starts with - as an option."""
+    if value and value.startswith("-") and not RELATIVE_REVISION.fullmatch(value):
+        raise typer.BadParameter(
+            f"no such option: {value} (see --help); a revision that starts with - is a number"
+            " of steps back, like -1"
+        )
+    return value
+
+
+# Revisions such as -1 look like options: let them through as arguments, checked as above.
 REVISION_ARGUMENTS = {"ignore_unknown_options": True}
 Sql = Annotated[bool, typer.Option("--sql", help="Print the SQL instead of running it.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show more detail.")]
@@ -34,13 +56,17 @@ def run(alembic_command: Callable[..., Any], *args: Any, **options: Any) -> Any:
     try:
         return alembic_command(config, *args, **options)
     except CommandError as error:
-        typer.echo(f"FAILED: {error}", err=True)
+        if state["raiseerr"]:
+            raise
+        typer.echo(f"FAILED: {str(error).replace(RETRY_HINT, DB_RETRY_HINT)}", err=True)
         raise typer.Exit(1) from None
 
 
 @db.command(context_settings=REVISION_ARGUMENTS)
 def upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision, or +N.")] = "head",
+    revision: Annotated[
+        str, typer.Argument(help="Target revision, or +N.", callback=revision_argument)
+    ] = "head",
     sql: Sql = False,
 ) -> None:
     """Upgrade the database to REVISION (default: the newest)."""
@@ -49,7 +75,9 @@ def upgrade(
 
 @db.command(context_settings=REVISION_ARGUMENTS)
 def downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision, -N, or base.")] = "-1",
+    revision: Annotated[
+        str, typer.Argument(help="Target revision, -N, or base.", callback=revision_argument)
+    ] = "-1",
     sql: Sql = False,
 ) -> None:
     """Downgrade the database to REVISION (default: one step back)."""
@@ -110,7 +138,10 @@ def merge(
 
 @db.command(context_settings=REVISION_ARGUMENTS)
 def stamp(
-    revision: Annotated[str, typer.Argument(help="Revision the database already matches.")],
+    revision: Annotated[
+        str,
+        typer.Argument(help="Revision the database already matches.", callback=revision_argument),
+    ],
     sql: Sql = False,
 ) -> None:
     """Record REVISION as applied without running it (to adopt an existing database)."""
