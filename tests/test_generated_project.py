@@ -199,7 +199,7 @@ DISPOSE = {
     True: """
 import asyncio
 from sqlalchemy import text
-from my_project.database import dispose_engine, get_engine
+from my_project.dbkit.database import dispose_engine, get_engine
 
 async def main():
     for _ in range(2):  # a new engine after dispose_engine() works too
@@ -211,7 +211,7 @@ asyncio.run(main())
 """,
     False: """
 from sqlalchemy import text
-from my_project.database import dispose_engine, get_engine
+from my_project.dbkit.database import dispose_engine, get_engine
 
 for _ in range(2):
     engine = get_engine()

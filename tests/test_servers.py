@@ -509,8 +509,8 @@ def test_a_failed_revision_on_postgresql_names_a_readme_section(
 HOLD_THE_LOCK = {
     False: """
 import sys
-from my_project.database import make_engine
-from my_project.migrate import migration_lock
+from my_project.dbkit.database import make_engine
+from my_project.dbkit.migrate import migration_lock
 
 with make_engine(migrating=True).connect() as connection, migration_lock(connection):
     print("held", connection.exec_driver_sql(sys.argv[1]).scalar(), flush=True)
@@ -518,8 +518,8 @@ with make_engine(migrating=True).connect() as connection, migration_lock(connect
 """,
     True: """
 import asyncio, sys
-from my_project.database import make_engine
-from my_project.migrate import migration_lock
+from my_project.dbkit.database import make_engine
+from my_project.dbkit.migrate import migration_lock
 
 def hold(connection):
     with migration_lock(connection):
@@ -635,7 +635,7 @@ def test_the_readme_says_how_to_create_the_database(
 DISPOSE_AT_THE_END = """
 import asyncio
 from sqlalchemy import text
-from my_project.database import dispose_engine, get_engine
+from my_project.dbkit.database import dispose_engine, get_engine
 
 async def main():
     async with get_engine().connect() as connection:
