@@ -266,11 +266,8 @@ def test_a_release_with_a_migration_step_needs_trust(tmp_path: Path) -> None:
     assert not hooks.exists()
     settings = project.path / "src/my_project/migration_settings.py"
     assert 'return name != "legacy_table"' in settings.read_text()
-    assert "from my_project import (
-    migration_settings,
-)" in (
-        project.path / "migrations/env.py"
-    ).read_text()
+    env_py = (project.path / "migrations/env.py").read_text()
+    assert "from my_project import (\n    migration_settings,\n)" in env_py
     assert leftovers(project.path) == []
     project.sync()
     assert_migrates_on_a_fresh_database(project, tmp_path)
