@@ -15,8 +15,9 @@ the targets) and of CPU time (the command and the processes it waited for: less 
   SQLModel.metadata and DATABASE_URL. Same revisions, same alembic.ini. Target: <= 1.10x.
 - start-up (web_framework=fastapi): what a replica's start-up migrations cost on a SQLite file
   already at head (the revision files and one query; no env.py, no lock), against a bare
-  `alembic current` on the same file; and a full `upgrade_to_head()` with one pending revision
-  (env.py, the lock, the upgrade), against the same start-up at head. No target: ratios only.
+  `alembic current` on the same file, and against its imports alone (SQLModel and Alembic, which
+  any process of the app pays); and a full `upgrade_to_head()` with one pending revision (env.py,
+  the lock, the upgrade), against the same start-up at head. No target: ratios only.
 - scaling: copies of both projects with 10, 100 and 500 generated revisions (each creates a
   table or adds a column to the newest one, with the models to match): `upgrade head` on both,
   and the rendered project's guard tests (tests/test_migrations.py). Linear: the cost of one
@@ -437,9 +438,11 @@ class GeneratedSchema:
 # What the app's lifespan runs before the first request, without the web server.
 STARTUP = (
     "from {package}.database import make_engine\n"
-    "from {package}.web import Settings, prepare_database\n"
+    "from {package}.startup import Settings, prepare_database\n"
     "prepare_database(make_engine(), Settings(migrate_on_start='upgrade'))\n"
 )
+# The same imports, and nothing else: what any process of the app pays before it does anything.
+STARTUP_IMPORTS = "import {package}.database, {package}.startup\n"
 UPGRADE_TO_HEAD = "from {package}.migrate import upgrade_to_head\nupgrade_to_head()\n"
 
 
@@ -476,6 +479,9 @@ class Startup:
     def start_at_head(self) -> Timing:
         return self.python(STARTUP, self.at_head)
 
+    def import_only(self) -> Timing:
+        return self.python(STARTUP_IMPORTS, self.at_head)
+
     def alembic_current(self) -> Timing:
         return self.alembic("current", database=self.at_head)
 
@@ -495,6 +501,7 @@ def startup(template: Path, workdir: Path, runs: int) -> dict[str, Samples]:
     commands = {
         "start-up, at head": setup.start_at_head,
         "alembic current": setup.alembic_current,
+        "its imports alone": setup.import_only,
         "upgrade_to_head(), one pending": setup.upgrade_one_pending,
     }
     return round_robin(commands, runs)
@@ -504,6 +511,7 @@ def startup_rows(samples: dict[str, Samples]) -> list[str]:
     at_head = samples["start-up, at head"]
     compared = [
         ("start-up, at head / alembic current", at_head, samples["alembic current"]),
+        ("start-up, at head / its imports alone", at_head, samples["its imports alone"]),
         (
             "upgrade_to_head(), one pending / start-up, at head",
             samples["upgrade_to_head(), one pending"],
