@@ -13,6 +13,11 @@ the targets) and of CPU time (the command and the processes it waited for: less 
 - alembic: `alembic upgrade head` on a fresh SQLite file, in the default rendered project
   against a copy of it whose env.py is Alembic's generic env.py plus the models import,
   SQLModel.metadata and DATABASE_URL. Same revisions, same alembic.ini. Target: <= 1.10x.
+- start-up (web_framework=fastapi): what a replica's start-up migrations cost on a SQLite file
+  already at head (the revision files and one query; no env.py, no lock), against a bare
+  `alembic current` on the same file, and against its imports alone (SQLModel and Alembic, which
+  any process of the app pays); and a full `upgrade_to_head()` with one pending revision (env.py,
+  the lock, the upgrade), against the same start-up at head. No target: ratios only.
 - scaling: copies of both projects with 10, 100 and 500 generated revisions (each creates a
   table or adds a column to the newest one, with the models to match): `upgrade head` on both,
   and the rendered project's guard tests (tests/migrations/test_migrations.py). Linear: the cost of one
@@ -207,8 +212,19 @@ def make_floor_template(destination: Path) -> Path:
     return destination
 
 
-def copier_command(template: Path, destination: Path) -> list[str | Path]:
-    return [COPIER, "copy", "--defaults", "--quiet", "--vcs-ref", "HEAD", template, destination]
+def copier_command(template: Path, destination: Path, *data: str) -> list[str | Path]:
+    answers = [arg for answer in data for arg in ("--data", answer)]
+    return [
+        COPIER,
+        "copy",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "HEAD",
+        *answers,
+        template,
+        destination,
+    ]
 
 
 def copier_copy(template: Path, destination: Path) -> Timing:
@@ -252,8 +268,8 @@ class Project:
         return run(self.tool("pytest"), "-q", "tests/migrations/test_migrations.py", cwd=self.path)
 
 
-def render_project(template: Path, destination: Path) -> Project:
-    run(*copier_command(template, destination), cwd=destination.parent)
+def render_project(template: Path, destination: Path, *data: str) -> Project:
+    run(*copier_command(template, destination, *data), cwd=destination.parent)
     project = Project(destination)
     project.sync()
     return project
@@ -417,6 +433,105 @@ class GeneratedSchema:
             project.models.write_text(self.base_models + model_classes(revisions))
 
 
+# Start-up of the FastAPI app: nothing to migrate, and one pending revision ---------------
+
+# What the app's lifespan runs before the first request, without the web server.
+STARTUP = (
+    "from {package}.database import make_engine\n"
+    "from {package}.startup import Settings, prepare_database\n"
+    "prepare_database(make_engine(), Settings(migrate_on_start='upgrade'))\n"
+)
+# The same imports, and nothing else: what any process of the app pays before it does anything.
+STARTUP_IMPORTS = "import {package}.database, {package}.startup\n"
+UPGRADE_TO_HEAD = "from {package}.migrate import upgrade_to_head\nupgrade_to_head()\n"
+
+
+@dataclass
+class Startup:
+    """A FastAPI project with one generated revision on top of the first one, and two SQLite
+    files: one at head, and one a revision behind, copied afresh for each upgrade."""
+
+    project: Project
+
+    @property
+    def at_head(self) -> Path:
+        return self.project.path / "at-head.db"
+
+    @property
+    def behind(self) -> Path:
+        return self.project.path / "behind.db"
+
+    def migrate(self, first_revision: str) -> None:
+        for database, target in ((self.at_head, "head"), (self.behind, first_revision)):
+            self.alembic("upgrade", target, database=database)
+
+    def alembic(self, *args: str, database: Path) -> Timing:
+        url = f"sqlite:///{database}"
+        return run(self.project.tool("alembic"), *args, cwd=self.project.path, DATABASE_URL=url)
+
+    def python(self, code: str, database: Path) -> Timing:
+        script = code.format(package=self.project.package)
+        url = f"sqlite:///{database}"
+        return run(
+            self.project.tool("python"), "-c", script, cwd=self.project.path, DATABASE_URL=url
+        )
+
+    def start_at_head(self) -> Timing:
+        return self.python(STARTUP, self.at_head)
+
+    def import_only(self) -> Timing:
+        return self.python(STARTUP_IMPORTS, self.at_head)
+
+    def alembic_current(self) -> Timing:
+        return self.alembic("current", database=self.at_head)
+
+    def upgrade_one_pending(self) -> Timing:
+        fresh = self.project.path / "upgraded.db"
+        shutil.copyfile(self.behind, fresh)
+        return self.python(UPGRADE_TO_HEAD, fresh)
+
+
+def startup(template: Path, workdir: Path, runs: int) -> dict[str, Samples]:
+    progress("rendering a FastAPI project, syncing it and migrating its two databases")
+    project = render_project(template, workdir / "fastapi-project", "web_framework=fastapi")
+    schema = GeneratedSchema.of(project)
+    schema.write([project], 1)
+    setup = Startup(project)
+    setup.migrate(schema.first_revision)
+    commands = {
+        "start-up, at head": setup.start_at_head,
+        "alembic current": setup.alembic_current,
+        "its imports alone": setup.import_only,
+        "upgrade_to_head(), one pending": setup.upgrade_one_pending,
+    }
+    return round_robin(commands, runs)
+
+
+def startup_rows(samples: dict[str, Samples]) -> list[str]:
+    at_head = samples["start-up, at head"]
+    compared = [
+        ("start-up, at head / alembic current", at_head, samples["alembic current"]),
+        ("start-up, at head / its imports alone", at_head, samples["its imports alone"]),
+        (
+            "upgrade_to_head(), one pending / start-up, at head",
+            samples["upgrade_to_head(), one pending"],
+            at_head,
+        ),
+    ]
+    rows = [
+        f"{'':<52} {'':>4} {'wall seconds':^22} {'cpu seconds':^22}",
+        f"{'ratio':<52} {'runs':>4}" + f" {'this':>7} {'that':>7} {'ratio':>6}" * 2,
+    ]
+    for name, this, that in compared:
+        cells = "".join(
+            f" {this.median(clock):>7.3f} {that.median(clock):>7.3f}"
+            f" {this.median(clock) / that.median(clock):>6.2f}"
+            for clock in CLOCKS
+        )
+        rows.append(f"{name:<52} {len(this.runs):>4}{cells}")
+    return rows
+
+
 # The report -------------------------------------------------------------------------------
 
 
@@ -524,6 +639,7 @@ def benchmark(workdir: Path, repetitions: Repetitions) -> list[str]:
         floor.upgrade_fresh_database,
         repetitions.pairs,
     )
+    started = startup(template, workdir, repetitions.pairs)
     upgrades, guards = scaling(project, floor, workdir, repetitions.scaling)
     return [
         f"Machine: {machine()}",
@@ -532,6 +648,9 @@ def benchmark(workdir: Path, repetitions: Repetitions) -> list[str]:
         " .venv/bin (no `uv run`); bytecode cached (PYTHONPYCACHEPREFIX in the temp dir)",
         "",
         *pair_rows([(copier, COPIER_TARGET), (upgrade, UPGRADE_TARGET)]),
+        "",
+        "Start-up migrations of a FastAPI app (web_framework=fastapi), on a SQLite file",
+        *startup_rows(started),
         "",
         "Scaling: generated revisions on top of the first one; a fresh SQLite file per upgrade",
         *scaling_rows(upgrades, guards),

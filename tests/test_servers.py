@@ -31,6 +31,12 @@ DRIVERS = {
     ("mysql", True): "aiomysql",
 }
 ESCAPED = urllib.parse.quote(PASSWORD, safe="")
+# The answers of the projects whose tests run on the servers; FastAPI's also run the app.
+PROJECT_TEST_ANSWERS = [
+    {"async_engine": async_engine, **web}
+    for web in ({}, {"web_framework": "fastapi"})
+    for async_engine in (False, True)
+]
 
 
 @pytest.fixture
@@ -296,16 +302,17 @@ def test_the_project_tests_run_on_the_server(
 ) -> None:
     """TEST_DATABASE_URL: the project's tests make and drop their own databases there.
 
-    Sync and async run one after the other in this one test: each looks for scratch databases
-    left on the server, which a concurrent run would make. (xdist_group cannot serialise them:
-    pytest 9.2 ignores the node id that pytest-xdist 3.8 rewrites for it.)"""
+    Sync and async, without and with FastAPI, run one after the other in this one test: each
+    looks for scratch databases left on the server, which a concurrent run would make.
+    (xdist_group cannot serialise them: pytest 9.2 ignores the node id that pytest-xdist 3.8
+    rewrites for it.)"""
     list_scratch = {
         "postgresql": "SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%'",
         "mysql": "SHOW DATABASES LIKE 'test\\_%'",
     }[database]
     admin = server.url(server.admin.database)
-    for async_engine in (False, True):
-        project = rendered(database=database, async_engine=async_engine)
+    for answers in PROJECT_TEST_ANSWERS:
+        project = rendered(database=database, **answers)
         before = query(server, server.admin.database, list_scratch)
         result = project.run(
             "pytest",
@@ -314,7 +321,7 @@ def test_the_project_tests_run_on_the_server(
             env={"TEST_DATABASE_URL": admin.render_as_string(hide_password=False)},
             check=False,
         )
-        kind = f"{database}, async_engine={async_engine}"
+        kind = f"{database}, {answers}"
         assert result.returncode == 0, f"{kind}\n{result.stdout}{result.stderr}"
         assert f"scratch databases on {admin.drivername}" in result.stdout, result.stdout
         assert "skipped" not in result.stdout and "error" not in result.stdout, result.stdout
