@@ -437,13 +437,13 @@ class GeneratedSchema:
 
 # What the app's lifespan runs before the first request, without the web server.
 STARTUP = (
-    "from {package}.database import make_engine\n"
-    "from {package}.startup import Settings, prepare_database\n"
+    "from {package}.dbkit.database import make_engine\n"
+    "from {package}.dbkit.startup import Settings, prepare_database\n"
     "prepare_database(make_engine(), Settings(migrate_on_start='upgrade'))\n"
 )
 # The same imports, and nothing else: what any process of the app pays before it does anything.
-STARTUP_IMPORTS = "import {package}.database, {package}.startup\n"
-UPGRADE_TO_HEAD = "from {package}.migrate import upgrade_to_head\nupgrade_to_head()\n"
+STARTUP_IMPORTS = "import {package}.dbkit.database, {package}.dbkit.startup\n"
+UPGRADE_TO_HEAD = "from {package}.dbkit.migrate import upgrade_to_head\nupgrade_to_head()\n"
 
 
 @dataclass

@@ -28,7 +28,7 @@ def commit_all(repository: Path, message: str) -> None:
 
 
 def two_releases(path: Path) -> Path:
-    """A template repository with 1.0.0 as released, then this work tree as 1.1.0."""
+    """A template repository with 1.0.0 as released, then this work tree as 2.0.0."""
     path.mkdir()
     git(path, "init", "--quiet")
     archive = subprocess.run(
@@ -45,8 +45,8 @@ def two_releases(path: Path) -> Path:
         if (TEMPLATE / name).is_file():
             (path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(TEMPLATE / name, path / name)
-    commit_all(path, "release 1.1.0")
-    git(path, "tag", "1.1.0")
+    commit_all(path, "release 2.0.0")
+    git(path, "tag", "2.0.0")
     return path
 
 

@@ -36,8 +36,8 @@ VARIANTS = [
     for async_engine in (False, True)
 ]
 WEB_FILES = [
-    "src/my_project/web.py",
-    "src/my_project/startup.py",
+    "src/my_project/dbkit/web.py",
+    "src/my_project/dbkit/startup.py",
     "src/my_project/app.py",
     "src/my_project/routers",
     "tests/test_app.py",
@@ -289,7 +289,7 @@ def test_an_update_keeps_the_users_app_and_never_adds_one(tmp_path: Path) -> Non
     users = {p: p.read_text() for p in [package / "app.py", *package.glob("routers/*.py")]}
 
     machinery = template / "template/src/{{ package_name }}"
-    startup = next(machinery.glob("*startup.py*"))
+    startup = next((machinery / "dbkit").glob("*startup.py*"))
     edit(startup, "log = logging", "# Improved in 1.1.0.\nlog = logging")
     edit(next(machinery.glob("*app.py*")), "def create_app", "# Template 1.1.0.\ndef create_app")
     commit_all(template, "release 1.1.0")
@@ -298,7 +298,7 @@ def test_an_update_keeps_the_users_app_and_never_adds_one(tmp_path: Path) -> Non
     for project in (with_app, without):
         copier(project.path, "update", "--defaults")
         assert leftovers(project.path) == []
-    assert "# Improved in 1.1.0." in (package / "startup.py").read_text()
+    assert "# Improved in 1.1.0." in (package / "dbkit/startup.py").read_text()
     assert {p: p.read_text() for p in users} == users
     assert not [name for name in WEB_FILES if (without.path / name).exists()]
     assert not WEB_PACKAGES & dependencies(without)

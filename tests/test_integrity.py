@@ -441,7 +441,7 @@ def test_an_update_from_1_0_0_keeps_composite_constraints_and_writes_no_revision
 
     copier(destination, "update", "--defaults", "--trust")
     project.sync()
-    assert "_commit: 1.1.0" in (destination / ".copier-answers.yml").read_text()
+    assert "_commit: 2.0.0" in (destination / ".copier-answers.yml").read_text()
     assert_clean(project)
     revisions = project.revisions()
     result = project.alembic("revision", "--autogenerate", "-m", "nothing")

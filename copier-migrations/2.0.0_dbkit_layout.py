@@ -1,4 +1,4 @@
-"""Copier migration step of release 1.1.0: the template's modules move into src/<package>/dbkit/
+"""Copier migration step of release 2.0.0: the template's modules move into src/<package>/dbkit/
 and the guard tests into tests/migrations/.
 
 `copier update` removes the files that the template no longer renders, edited or not. So,
@@ -6,7 +6,7 @@ before the update, this step keeps your edited versions of them in the git direc
 it, it carries your edits into the files' new places: merged where they apply, with conflict
 markers where they do not, and as a .rej file for autogen.py, which became a package.
 
-    python 1.1.0_dbkit_layout.py before|after <template checkout>   (cwd: the project)
+    python 2.0.0_dbkit_layout.py before|after <template checkout>   (cwd: the project)
 """
 
 import difflib
@@ -42,7 +42,7 @@ def main(stage: str, template: Path) -> None:
     project = Path.cwd()
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     package = answers["package_name"]
-    kept = Path(git("rev-parse", "--absolute-git-dir")) / "template-1.1.0"
+    kept = Path(git("rev-parse", "--absolute-git-dir")) / "template-2.0.0"
     paths = [p.format(pkg=package) for p in [*MOVES, *SPLIT, *NOW_YOURS]]
     if stage == "before":
         keep_edited_files(project, template, answers, paths, kept)
