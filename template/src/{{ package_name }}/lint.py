@@ -348,6 +348,8 @@ class Review:
     def rename_table(self, line: int, op: ops.RenameTableOp) -> None:
         if self.schema.is_new(op.table_name):
             self.schema.new_tables.add(op.new_table_name)
+            if op.table_name in self.created_tables:
+                self.created_tables.add(op.new_table_name)
             return
         self.finding(
             line,
@@ -361,10 +363,10 @@ class Review:
 
     def add_column(self, line: int, op: ops.AddColumnOp) -> None:
         table, column = op.table_name, op.column
-        if self.schema.is_new(table):
-            return
         self.schema.new_columns.add(f"{table}.{column.name}")
         self.created_columns.add(f"{table}.{column.name}")
+        if self.schema.is_new(table):
+            return
         if not column.nullable and column.server_default is None:
             self.finding(
                 line,
@@ -382,6 +384,8 @@ class Review:
         if self.schema.is_new(table, column):
             if op.modify_name:
                 self.schema.new_columns.add(f"{table}.{op.modify_name}")
+                if target in self.created_columns:
+                    self.created_columns.add(f"{table}.{op.modify_name}")
             return
         if op.modify_name:
             self.finding(
