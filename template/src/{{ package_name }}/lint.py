@@ -259,6 +259,7 @@ class Schema:
     new_tables: set[str] = field(default_factory=set)
     new_columns: set[str] = field(default_factory=set)
     enums: dict[str, list[str]] = field(default_factory=dict)
+    new_enums: set[str] = field(default_factory=set)
     unvalidated: dict[str, tuple[str, int, Finding]] = field(default_factory=dict)
 
     def is_new(self, table: str, column: str | None = None) -> bool:
@@ -287,6 +288,7 @@ class Review:
         for item in recorded:
             if judged:
                 self.judge(item)
+                self.schema.new_enums |= _enums_made_by(item.operation)
             self.remember(item.operation)
 
     def remember(self, op: Any) -> None:
@@ -429,6 +431,8 @@ class Review:
         )
 
     def enum_values(self, line: int, op: EnumValues) -> None:
+        if op.name in self.schema.new_enums:
+            return
         old = self.schema.enums.get(op.name, [])
         renamed = [old_name for old_name, _new in op.renames]
         lost = [m for m in old if m not in op.values and m not in renamed]
@@ -585,6 +589,11 @@ def _columns_of(op: Any) -> list[Any]:
     if isinstance(op, ops.AddColumnOp):
         return [op.column]
     return []
+
+
+def _enums_made_by(op: Any) -> set[str]:
+    enums = (_underlying(column.type) for column in _columns_of(op))
+    return {enum.name for enum in enums if isinstance(enum, Enum) and enum.name}
 
 
 def _underlying(type_: Any) -> Any:
