@@ -10,7 +10,12 @@ a `# decision: <rule> <target>: <reason>` comment at the operation silences that
 import ast
 import inspect
 import io
+import json
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 import tokenize
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -27,7 +32,7 @@ from alembic.util import CommandError
 from sqlalchemy import Enum, String, Text, TypeDecorator, make_url
 from sqlalchemy.sql.elements import TextClause
 
-from . import autogen, database
+from . import autogen, database, timeouts
 
 with suppress(ImportError):  # PostgreSQL projects: registers op.sync_enum_values
     import alembic_postgresql_enum  # noqa: F401
@@ -114,15 +119,15 @@ class _RecordingContext:
         return getattr(self._context, name)
 
 
-class _RecordingBatch(BatchOperations):
-    """batch_op: records each operation, with the batch's table, and runs none."""
+class _Batch(BatchOperations):
+    """batch_op: hands each operation, with the batch's table, to invoke."""
 
-    def __init__(self, context: MigrationContext, impl: Any, recorder: _Recorder) -> None:
-        super().__init__(context, impl=impl)
-        self._recorder = recorder
+    def __init__(self, context: MigrationContext, table: str, schema: str | None, invoke: Any):
+        super().__init__(context, impl=SimpleNamespace(table_name=table, schema=schema))
+        self._invoke = invoke
 
     def invoke(self, operation: Any) -> Any:
-        return self._recorder.record(operation)
+        return self._invoke(operation)
 
 
 class _RecordingOperations(Operations):
@@ -140,8 +145,7 @@ class _RecordingOperations(Operations):
 
     @contextmanager
     def batch_alter_table(self, table_name: str, schema: str | None = None, **_: Any) -> Any:
-        impl = SimpleNamespace(table_name=table_name, schema=schema)  # what batch ops read
-        yield _RecordingBatch(self.migration_context, impl, self._recorder)
+        yield _Batch(self.migration_context, table_name, schema, self._recorder.record)
 
     def sync_enum_values(
         self, enum_schema: str, enum_name: str, new_values: list[str], *_: Any, **options: Any
@@ -518,6 +522,15 @@ class Review:
                 "add it when writes can wait, or with an online schema tool (gh-ost,"
                 " pt-online-schema-change)",
             )
+        elif self.dialect == "sqlite":
+            self.finding(
+                item.line,
+                rule,
+                name,
+                f"SQLite copies {table} to add the {kind} {name} (batch mode), holding the"
+                " database's write lock meanwhile, and fails on the first row that breaks it",
+                "fix the rows that would break it first, and run it when writes can wait",
+            )
         if not self.postgresql:
             return
         if not op.kw.get("postgresql_not_valid"):
@@ -652,10 +665,26 @@ def lint(
         path = Path(str(revision.path)).resolve()
         in_view = revision.revision in judged and (not wanted or path in wanted)
         findings += _review(revision, dialect, schema, in_view)
-    for _revision, _segment, pending in schema.unvalidated.values():
-        if not wanted or pending.path in wanted:
-            findings.append(pending)
+    pending = [p for _revision, _segment, p in schema.unvalidated.values()]
+    if dialect == "postgresql":
+        reviewed = [r for r in ordered if r.revision in judged]
+        pending += squawk([r for r in reviewed if not wanted or _path(r) in wanted])
+    findings += _undecided([p for p in pending if not wanted or p.path in wanted])
     return sorted(findings, key=lambda f: (str(f.path), f.line, f.rule))
+
+
+def _path(revision: Script) -> Path:
+    return Path(str(revision.path)).resolve()
+
+
+def _undecided(findings: list[Finding]) -> list[Finding]:
+    sources: dict[Path, RevisionSource] = {}
+    undecided = []
+    for finding in findings:
+        source = sources.setdefault(finding.path, RevisionSource(finding.path))
+        if Decision(finding.rule, finding.target) not in source.decisions_at(finding.line):
+            undecided.append(finding)
+    return undecided
 
 
 def _judged(
@@ -741,3 +770,86 @@ def _function_line(source: RevisionSource, function: str) -> int:
     return next(
         (n for n, text in enumerate(source.lines, 1) if text.startswith(f"def {function}(")), 1
     )
+
+
+# squawk: PostgreSQL's own linter, over the SQL of each revision ------------------------------
+
+
+class _MarkingOperations(Operations):
+    """op that runs each operation into the SQL output, after a comment with its line."""
+
+    def __init__(self, context: MigrationContext, path: str) -> None:
+        super().__init__(context)
+        self._recorder = _Recorder(path)
+
+    def invoke(self, operation: Any) -> Any:
+        self.migration_context.impl.static_output(f"-- revision line {self._recorder.line()}")
+        return super().invoke(operation)
+
+    @contextmanager
+    def batch_alter_table(self, table_name: str, schema: str | None = None, **_: Any) -> Any:
+        """PostgreSQL alters a table in place: each batch operation runs on its own line."""
+        yield _Batch(self.migration_context, table_name, schema, self.invoke)
+
+
+_MarkingOperations._setups[_MarkingOperations] = Operations._setups[Operations]
+_MARK = re.compile(r"^-- revision line (\d+)$")
+
+
+def upgrade_sql(module: ModuleType) -> str | None:
+    """What `alembic upgrade --sql` prints for this revision on PostgreSQL, timeouts first, with
+    the line of each operation as a comment; None when it cannot run without a database."""
+    output = io.StringIO()
+    opts = {"as_sql": True, "output_buffer": output, "literal_binds": True}
+    context = MigrationContext.configure(dialect_name="postgresql", opts=opts)
+    operations = _MarkingOperations(context, str(module.__file__))
+    operations._install_proxy()
+    try:
+        with context.begin_transaction():
+            for statement in timeouts.statements("postgresql", mariadb=False):
+                context.execute(statement)
+            module.upgrade()
+    except Exception:  # reported as an "offline" finding by the review of its operations
+        return None
+    finally:
+        operations._remove_proxy()
+    return output.getvalue()
+
+
+def squawk(revisions: list[Script]) -> list[Finding]:
+    """squawk's findings in these revisions' SQL (its rules that db lint has are turned off in
+    .squawk.toml). Without squawk installed (a deployed app), this layer is left out."""
+    executable = shutil.which("squawk", path=str(Path(sys.executable).parent)) or shutil.which(
+        "squawk"
+    )
+    if executable is None or not revisions:
+        return []
+    with tempfile.TemporaryDirectory(prefix="db-lint-") as folder:
+        files: dict[str, Script] = {}
+        for revision in revisions:
+            sql = upgrade_sql(revision.module)
+            if sql is not None:
+                path = Path(folder) / f"{revision.revision}.sql"
+                path.write_text(sql)
+                files[str(path)] = revision
+        if not files:
+            return []
+        command = [executable, "--reporter", "json", *files]
+        settings = database.project_root() / ".squawk.toml"
+        if settings.is_file():
+            command[1:1] = ["--config", str(settings)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode not in (0, 1):
+            raise CommandError(f"squawk failed: {(result.stderr or result.stdout).strip()[:300]}")
+        return [_squawk_finding(item, files) for item in json.loads(result.stdout or "[]")]
+
+
+def _squawk_finding(item: dict[str, Any], files: dict[str, Script]) -> Finding:
+    revision = files[item["file"]]
+    lines = Path(item["file"]).read_text().splitlines()[: item["line"]]
+    marks = [int(m[1]) for line in lines if (m := _MARK.match(line))]
+    path = _path(revision)
+    line = marks[-1] if marks else _function_line(RevisionSource(path), "upgrade")
+    why = item["message"].rstrip(".")
+    instead = (item.get("help") or "see https://squawkhq.com/docs/rules").rstrip(".")
+    return Finding(path, line, f"squawk-{item['rule_name']}", revision.revision, why, instead)
