@@ -4,6 +4,7 @@ form on PostgreSQL; migrations time out on a lock instead of waiting."""
 
 import re
 import subprocess
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -414,3 +415,29 @@ def test_a_timeout_that_is_no_number_is_one_line(project: Project) -> None:
         "FAILED: DB_LOCK_TIMEOUT is 'soon': set it to a number of seconds, e.g. 30, or 0 for no"
         " limit (unset, it is 10)"
     )
+
+
+def test_squawk_finds_nothing_in_the_first_revision(rendered: Callable[..., Project]) -> None:
+    project = rendered(database="postgresql")
+    url = {"DATABASE_URL": "postgresql://nobody@localhost/offline"}  # --sql connects nowhere
+    sql = project.alembic("upgrade", "head", "--sql", env=url).stdout
+    assert "CREATE TABLE alembic_version" in sql and "CREATE TABLE hero" in sql
+    script = project.path / "first.sql"
+    script.write_text(sql)
+    result = project.run("squawk", "--config", ".squawk.toml", "first.sql", check=False)
+    script.unlink()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Found 0 issues" in result.stdout
+
+
+def test_the_readme_expand_and_contract_example_passes(project: Project) -> None:
+    readme = (project.path / "README.md").read_text()
+    section = readme.split("### Renames and drops in two deploys", 1)[1].split("\n## ", 1)[0]
+    expand, contract = re.findall(r"```python\n(.*?)```", section, re.S)
+    for name, block in (("expand", expand), ("contract", contract)):
+        body = textwrap.dedent(block).split("def upgrade() -> None:\n", 1)[1]
+        project.add_revision(name, body, "pass")
+    assert lint(project)[:2] == (0, set())
+    (path,) = (project.path / "migrations" / "versions").glob("*_contract.py")
+    path.write_text(re.sub(r"(?m)^\s*# decision: .*\n", "", path.read_text()))
+    assert {rule for _name, _line, rule, _target in lint(project)[1]} == {"data-loss"}
