@@ -491,3 +491,25 @@ def test_the_online_forms_run_on_mysql_and_sqlite(
     project.run("pytest", "-q")  # the guard tests on SQLite: stairway, rows, models match
     admin = mysql.admin.set(drivername="mysql").render_as_string(hide_password=False)
     project.run("pytest", "-q", env={"TEST_DATABASE_URL": admin})
+
+
+def test_unique_on_a_new_column_and_a_revision_that_reads_rows(project: Project) -> None:
+    path = project.add_revision(
+        "code",
+        """
+        op.add_column("hero", sa.Column("code", sa.String(8), nullable=True))
+        op.create_unique_constraint("uq_hero_code", "hero", ["code"])
+        rows = op.get_bind().execute(sa.text("SELECT id FROM hero")).all()
+        """,
+    )
+    status, found, output = lint(project)
+    assert status == 1
+    ((name, line, rule, target),) = found
+    assert (name, rule, target) == (path.name, "offline", revision_id(path)), output
+    assert "upgrade() cannot run without a database" in output
+    source = path.read_text().replace(
+        "def upgrade() -> None:",
+        f"# decision: offline {revision_id(path)}: reads hero ids only\ndef upgrade() -> None:",
+    )
+    path.write_text(source)
+    assert lint(project)[:2] == (0, set())

@@ -79,6 +79,8 @@ class Recorded:
 
 
 class _Recorder:
+    """The operations of one run of upgrade() or downgrade(), and the transaction they are in."""
+
     def __init__(self, path: str) -> None:
         self.path = path
         self.recorded: list[Recorded] = []
@@ -328,7 +330,7 @@ class Review:
         elif isinstance(op, (ops.CreateIndexOp, ops.DropIndexOp)):
             self.index(item, op)
         elif isinstance(op, ops.CreateUniqueConstraintOp):
-            if not self.schema.is_new(op.table_name):
+            if not self.only_new_columns(op.table_name, op.columns):
                 self.unique(line, op.table_name, op.constraint_name)
         elif isinstance(op, (ops.CreateForeignKeyOp, ops.CreateCheckConstraintOp)):
             self.constraint(item, op)
@@ -470,7 +472,7 @@ class Review:
             return
         name = str(op.index_name)
         creating = isinstance(op, ops.CreateIndexOp)
-        if creating and op.unique:
+        if creating and op.unique and not self.only_new_columns(table, op.columns):
             self.unique(item.line, table, name)
         if not self.postgresql:
             return
@@ -494,6 +496,13 @@ class Review:
                 f"{verb} index {name} CONCURRENTLY inside a transaction fails on PostgreSQL",
                 "put it inside `with op.get_context().autocommit_block():`",
             )
+
+    def only_new_columns(self, table: str, columns: Iterable[Any]) -> bool:
+        """The table is new, or every column is: rows hold only NULLs there, never twice."""
+        names = [getattr(column, "name", column) for column in columns]
+        return self.schema.is_new(table) or all(
+            isinstance(name, str) and self.schema.is_new(table, name) for name in names
+        )
 
     def unique(self, line: int, table: str, name: str | None) -> None:
         self.finding(
