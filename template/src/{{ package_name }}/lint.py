@@ -266,6 +266,7 @@ class Schema:
     new_columns: set[str] = field(default_factory=set)
     enums: dict[str, list[str]] = field(default_factory=dict)
     new_enums: set[str] = field(default_factory=set)
+    empty_columns: set[str] = field(default_factory=set)  # added nullable, without a default
     unvalidated: dict[str, tuple[str, int, Finding]] = field(default_factory=dict)
 
     def is_new(self, table: str, column: str | None = None) -> bool:
@@ -330,7 +331,7 @@ class Review:
         elif isinstance(op, (ops.CreateIndexOp, ops.DropIndexOp)):
             self.index(item, op)
         elif isinstance(op, ops.CreateUniqueConstraintOp):
-            if not self.only_new_columns(op.table_name, op.columns):
+            if not self.only_empty_columns(op.table_name, op.columns):
                 self.unique(line, op.table_name, op.constraint_name)
         elif isinstance(op, (ops.CreateForeignKeyOp, ops.CreateCheckConstraintOp)):
             self.constraint(item, op)
@@ -373,6 +374,8 @@ class Review:
         table, column = op.table_name, op.column
         self.schema.new_columns.add(f"{table}.{column.name}")
         self.created_columns.add(f"{table}.{column.name}")
+        if column.nullable and column.server_default is None:
+            self.schema.empty_columns.add(f"{table}.{column.name}")
         if self.schema.is_new(table):
             return
         if not column.nullable and column.server_default is None:
@@ -472,7 +475,7 @@ class Review:
             return
         name = str(op.index_name)
         creating = isinstance(op, ops.CreateIndexOp)
-        if creating and op.unique and not self.only_new_columns(table, op.columns):
+        if creating and op.unique and not self.only_empty_columns(table, op.columns):
             self.unique(item.line, table, name)
         if not self.postgresql:
             return
@@ -497,11 +500,11 @@ class Review:
                 "put it inside `with op.get_context().autocommit_block():`",
             )
 
-    def only_new_columns(self, table: str, columns: Iterable[Any]) -> bool:
-        """The table is new, or every column is: rows hold only NULLs there, never twice."""
+    def only_empty_columns(self, table: str, columns: Iterable[Any]) -> bool:
+        """The table is new, or every column was added empty: NULLs there, never a value twice."""
         names = [getattr(column, "name", column) for column in columns]
         return self.schema.is_new(table) or all(
-            isinstance(name, str) and self.schema.is_new(table, name) for name in names
+            f"{table}.{name}" in self.schema.empty_columns for name in names
         )
 
     def unique(self, line: int, table: str, name: str | None) -> None:
