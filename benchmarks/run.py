@@ -23,6 +23,7 @@ the targets) and of CPU time (the command and the processes it waited for: less 
   and the rendered project's guard tests (tests/migrations/test_migrations.py). Linear: the cost of one
   more revision over 100 -> 500 is at most 1.5x its cost over 10 -> 100 (a quadratic cost
   would give about 5.5x).
+- db lint: the safety gate over the 500-revision copy (printed, no target).
 
 Commands run the way a user runs them: the copier CLI of this environment, and `alembic` and
 `pytest` from the rendered project's .venv directly; `uv run` would add the same overhead to
@@ -266,6 +267,9 @@ class Project:
 
     def guard_tests(self) -> Timing:
         return run(self.tool("pytest"), "-q", "tests/migrations/test_migrations.py", cwd=self.path)
+
+    def lint(self) -> Timing:
+        return run(self.tool(self.package.replace("_", "-")), "db", "lint", cwd=self.path)
 
 
 def render_project(template: Path, destination: Path, *data: str) -> Project:
@@ -641,6 +645,7 @@ def benchmark(workdir: Path, repetitions: Repetitions) -> list[str]:
     )
     started = startup(template, workdir, repetitions.pairs)
     upgrades, guards = scaling(project, floor, workdir, repetitions.scaling)
+    lint = lint_rows(project, repetitions.scaling)
     return [
         f"Machine: {machine()}",
         versions(project),
@@ -661,6 +666,19 @@ def benchmark(workdir: Path, repetitions: Repetitions) -> list[str]:
                 "guard tests": guards,
             }
         ),
+        "",
+        *lint,
+    ]
+
+
+def lint_rows(project: Project, runs: int) -> list[str]:
+    """`db lint` over the largest copy of the scaling series: printed, not asserted."""
+    size = SIZES[-1]
+    largest = Project(project.path.with_name(f"{project.path.name}-{size}"))
+    samples = round_robin({f"db lint {size}": largest.lint}, runs)[f"db lint {size}"]
+    return [
+        f"db lint over {size} revisions ({len(samples.runs)} runs, medians):"
+        f" {samples.median('wall'):.3f} s wall, {samples.median('cpu'):.3f} s cpu"
     ]
 
 

@@ -3,6 +3,7 @@
 import re
 from argparse import Namespace
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,6 +11,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
+from .database import project_root
 from .migrate import RETRY_HINT, alembic_config
 
 HELP = {"help_option_names": ["-h", "--help"]}
@@ -152,6 +154,35 @@ def stamp(
 def check() -> None:
     """Fail when the models and the migrations differ, or the database is behind."""
     run(command.check)
+
+
+@db.command("lint", context_settings=REVISION_ARGUMENTS)
+def lint_revisions(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="A range A:B (A: or :B), or revision files; default: every revision."),
+    ] = None,
+) -> None:
+    """Review revisions for operations that hurt a live database: one line per finding, exit 1."""
+    from . import lint  # only this command pays for loading every revision
+
+    files = [Path(target) for target in targets or [] if Path(target).is_file()]
+    ranges = [target for target in targets or [] if not Path(target).is_file()]
+    if len(ranges) > 1 or any(":" not in target for target in ranges):
+        raise typer.BadParameter(
+            f"{' '.join(ranges)}: give one range A:B (A: or :B) or revision files that exist"
+        )
+    config = alembic_config()
+    try:
+        findings = lint.lint(config, ranges[0] if ranges else None, files)
+    except CommandError as error:
+        typer.echo(f"FAILED: {error}", err=True)
+        raise typer.Exit(1) from None
+    root = project_root()
+    for finding in findings:
+        typer.echo(finding.render(root))
+    if findings:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from . import timeouts
 from .database import project_root
 
 # PostgreSQL advisory locks are per database; this key is this project's.
@@ -219,6 +220,7 @@ def explain_failure(error: BaseException, dialect: str) -> str | None:
     if revision is None and not isinstance(error, DBAPIError):
         return None
     what = f"{type(error).__name__}: {first_line(error)}".rstrip(". ")
+    what = timeouts.explain(error) or what
     if revision is None:
         return f"Migrating failed: {what}. {RETRY_HINT}"
     where = f"Revision {revision['revision']} ({Path(revision['__file__']).name}) failed"

@@ -14,6 +14,7 @@ from alembic.operations import ops
 from .comparisons import compare_server_default, compare_type
 from .existing_names import keep_names_of_existing_constraints
 from .mysql_indexes import MYSQL, mind_foreign_key_indexes
+from .online_forms import write_online_forms
 from .ordering import (
     keep_indexes_of_dropped_tables,
     order_changes_within_tables,
@@ -51,3 +52,5 @@ def process_revision_directives(
             if dialect in MYSQL:
                 mind_foreign_key_indexes(container)
             add_review_notes(container)
+            if dialect == "postgresql":
+                write_online_forms(container)
