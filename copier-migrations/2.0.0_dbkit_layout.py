@@ -27,7 +27,6 @@ MOVES = {
     "src/{pkg}/naming.py": "src/{pkg}/dbkit/naming.py",
     "src/{pkg}/cli.py": "src/{pkg}/dbkit/cli.py",
     "src/{pkg}/__main__.py": "src/{pkg}/dbkit/__main__.py",
-    "tests/conftest.py": "tests/migrations/conftest.py",
     "tests/migration_support.py": "tests/migrations/migration_support.py",
     "tests/test_migrations.py": "tests/migrations/test_migrations.py",
     "tests/test_startup.py": "tests/migrations/test_startup.py",

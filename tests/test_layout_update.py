@@ -53,7 +53,7 @@ def test_a_1_0_0_project_moves_to_the_dbkit_layout_keeping_every_edit(tmp_path: 
     kit = package / "dbkit"
     for old in ["database.py", "migrate.py", "naming.py", "cli.py", "__main__.py", "autogen.py"]:
         assert not (package / old).exists(), old
-    for old in ["conftest.py", "test_migrations.py", "migration_support.py"]:
+    for old in ["test_migrations.py", "migration_support.py"]:
         assert not (destination / "tests" / old).exists(), old
     assert DATABASE_EDIT in (kit / "database.py").read_text()
     assert CLI_EDIT in (kit / "cli.py").read_text()
