@@ -33,8 +33,9 @@ from alembic.script.revision import ResolutionError, RevisionMap
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import CompileError, DBAPIError
+from sqlmodel import SQLModel
 
-from . import autogen, database, migration_hooks
+from . import autogen, database, load_models, migration_hooks
 from .migrate import alembic_config, first_line
 
 T = TypeVar("T")
@@ -356,29 +357,48 @@ def _creates_from_drops(
     assert drops is not None and creates is not None
     script.upgrade_ops = ops.UpgradeOps(creates.ops, upgrade_token=drops.upgrade_token)
     script.downgrade_ops = ops.DowngradeOps(drops.ops, downgrade_token=creates.downgrade_token)
+    models = _model_columns()
     for create in creates.ops:
         if isinstance(create, ops.CreateTableOp):
-            _make_portable(create, migration.dialect)
+            _make_portable(create, migration.dialect, models)
     autogen.process_revision_directives(directives, dialect=migration.dialect.name, writing=False)
 
 
-def _make_portable(create: ops.CreateTableOp, dialect: sa.Dialect) -> None:
-    """Columns as the models would write them where that makes the same column here, so
-    that the baseline also runs on the SQLite file that the project's tests use."""
+def _model_columns() -> dict[tuple[str | None, str, str], sa.Column[Any]]:
+    """The models' columns by (schema, table, column)."""
+    load_models()
+    return {
+        (table.schema, table.name, column.name): column
+        for metadata in [SQLModel.metadata, *migration_hooks.EXTRA_METADATA]
+        for table in metadata.tables.values()
+        for column in table.columns
+    }
+
+
+def _make_portable(
+    create: ops.CreateTableOp,
+    dialect: sa.Dialect,
+    models: dict[tuple[str | None, str, str], sa.Column[Any]],
+) -> None:
+    """Columns as the models write them where that makes the same column here, so that the
+    baseline also runs on the SQLite file that the project's tests use, and compares clean."""
     for column in create.columns:
         if not isinstance(column, sa.Column):
             continue
-        column.type = _portable_type(column.type, dialect)
+        model = models.get((create.schema, create.table_name, column.name))
+        column.type = _portable_type(column.type, dialect, None if model is None else model.type)
         default = column.server_default
         if isinstance(default, sa.DefaultClause) and isinstance(default.arg, sa.TextClause):
             # PostgreSQL spells a literal default with its type: 'x'::character varying.
             default.arg = sa.text(_LITERAL_CAST.sub(r"\1", default.arg.text))
 
 
-def _portable_type(type_: Any, dialect: sa.Dialect) -> Any:
-    """The generic type (String, Integer, Enum, Boolean) if it makes the same column type on
-    dialect; else type_ as reflected."""
-    candidates = [sa.Boolean()] if _ddl(type_, dialect) == "TINYINT(1)" else []
+def _portable_type(type_: Any, dialect: sa.Dialect, model_type: Any) -> Any:
+    """The model's type (enums aside: the baseline makes their types itself), else the generic
+    one (String, Integer, Boolean), if it makes the same column type on dialect; else type_."""
+    candidates = [] if model_type is None or isinstance(model_type, sa.Enum) else [model_type]
+    if _ddl(type_, dialect) == "TINYINT(1)":
+        candidates.append(sa.Boolean())
     with suppress(NotImplementedError):
         candidates.append(type_.as_generic())
     reflected = _ddl(type_, dialect)
