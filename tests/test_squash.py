@@ -95,7 +95,7 @@ def step(number: int) -> tuple[str, str, str]:
 
 
 def revision_source(
-    revision: str, down_revision: str, message: str, upgrade: str, downgrade: str
+    revision: str, down_revision: str | tuple[str, ...], message: str, upgrade: str, downgrade: str
 ) -> str:
     body = {
         name: textwrap.indent(textwrap.dedent(code).strip(), "    ")
@@ -107,7 +107,7 @@ def revision_source(
         "from collections.abc import Sequence\n\nimport sqlalchemy as sa\nimport sqlmodel\n"
         "from alembic import op\n\n# revision identifiers, used by Alembic.\n"
         f'revision: str = "{revision}"\n'
-        f'down_revision: str | Sequence[str] | None = "{down_revision}"\n'
+        f"down_revision: str | Sequence[str] | None = {down_revision!r}\n"
         "branch_labels: str | Sequence[str] | None = None\n"
         "depends_on: str | Sequence[str] | None = None\n\n\n"
         f"def upgrade() -> None:\n{body['upgrade']}\n\n\n"
@@ -306,3 +306,97 @@ def test_a_squashed_history_keeps_every_database_upgradable(
     project.alembic("-c", ini, "upgrade", ids[SQUASH_POINT - 1], env={"DATABASE_URL": older})
     project.alembic("upgrade", "head", env={"DATABASE_URL": older})
     assert schema(older) == schema(reference)
+
+
+def add_revisions(
+    project: Project, down_revision: str | tuple[str, ...], *steps: tuple[str, str, str]
+) -> list[str]:
+    """Write revisions (message, upgrade, downgrade), each after the one before; their ids."""
+    versions = project.path / "migrations" / "versions"
+    ids = []
+    for message, upgrade, downgrade in steps:
+        revision = uuid.uuid4().hex[:12]
+        source = revision_source(
+            revision, ids[-1] if ids else down_revision, message, upgrade, downgrade
+        )
+        name = f"2026_11_30_{1100 + len(tree(project))}-{revision}_{message.replace(' ', '_')}.py"
+        (versions / name).write_text(source)
+        ids.append(revision)
+    project.run("ruff", "format", "--quiet", str(versions))
+    return ids
+
+
+def first_revision(project: Project) -> str:
+    (first,) = (project.path / "migrations" / "versions").glob("*.py")
+    return re.search(r'^revision: str = "(\w+)"', first.read_text(), re.M)[1]
+
+
+def tree(project: Project) -> dict[str, bytes]:
+    return {
+        p.name: p.read_bytes() for p in (project.path / "migrations" / "versions").glob("*.py")
+    }
+
+
+def assert_refused(project: Project, revision: str, says: str) -> None:
+    """`db squash revision` fails with one line that says says, and changes no file."""
+    before, status = tree(project), git_status(project)
+    result = project.run("my-project", "db", "squash", revision, check=False)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("FAILED: "), result.stderr
+    assert says in result.stderr, result.stderr
+    assert tree(project) == before and git_status(project) == status
+
+
+def git_status(project: Project) -> str:
+    """What git says has changed (what it says when there is no repository)."""
+    result = project.command("git", "status", "--porcelain", check=False)
+    return result.stdout + result.stderr
+
+
+def test_squash_refuses_what_it_cannot_squash_and_changes_nothing(project: Project) -> None:
+    first = first_revision(project)
+    view = 'op.execute("CREATE VIEW team_names AS SELECT name FROM team")'
+    second, third = add_revisions(
+        project,
+        first,
+        ("seed", SEED, UNSEED),
+        ("name view", view, 'op.execute("DROP VIEW team_names")'),
+    )
+    versions = project.path / "migrations" / "versions"
+    assert_refused(project, second, "is not in a git repository")
+    git(project, "init", "-q")
+    commit_all(project, "three revisions")
+
+    assert_refused(project, "nope", "There is no revision 'nope'")
+    assert_refused(project, first, "is the first revision: there is nothing before it")
+    # The baseline would not make the view: checked on the scratch database, refused.
+    assert_refused(project, third, "views: team_names")
+
+    edited = next(versions.glob(f"*{third}*"))
+    edited.write_text(edited.read_text() + "# an edit\n")
+    assert_refused(project, second, "uncommitted changes")
+    git(project, "checkout", "--", str(edited))
+    (versions / "2026_11_30_1200-aaaaaaaaaaaa_new.py").write_text(
+        revision_source("aaaaaaaaaaaa", third, "new", "pass", "pass")
+    )
+    assert_refused(project, second, "uncommitted changes")
+    (versions / "2026_11_30_1200-aaaaaaaaaaaa_new.py").unlink()
+
+    (branch,) = add_revisions(project, first, ("branch", "pass", "pass"))
+    commit_all(project, "a branch")
+    assert_refused(project, second, "The migrations have 2 heads")
+    add_revisions(project, (third, branch), ("merge", "pass", "pass"))
+    commit_all(project, "merged")
+    # The branch comes after the first revision, which squashing to the second would remove.
+    assert_refused(project, second, f"Revision {branch}")
+
+
+def test_squash_needs_the_database_the_project_deploys_on(
+    rendered: Callable[..., Project], tmp_path: Path
+) -> None:
+    project = rendered(database="postgresql").copy(tmp_path / "project")
+    (second,) = add_revisions(project, first_revision(project), ("seed", SEED, UNSEED))
+    git(project, "init", "-q")
+    commit_all(project, "two revisions")
+    project.env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'app.db'}"
+    assert_refused(project, second, "set TEST_DATABASE_URL to an admin URL of a postgresql server")

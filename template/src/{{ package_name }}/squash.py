@@ -108,17 +108,18 @@ def squash(revision: str) -> Squashed:
         engine = database.make_engine(url, migrating=True)
         command.upgrade(alembic_config(connection=engine), target.revision)
         expected = run_sync(engine, schema_of)
-        baseline = _write_baseline(config, script, engine, target, replaced, commit)
-        try:
-            _add_record(baseline, replaced, data_changes, commit)
-            for path in old_files:
-                path.unlink()
-            _check_baseline(engine, target.revision, expected)
-        except BaseException:
-            baseline.unlink(missing_ok=True)
-            for path, content in old_files.items():
-                path.write_bytes(content)
-            raise
+        baseline = _write_baseline(config, engine, target, replaced)
+    try:
+        _add_record(baseline, replaced, data_changes, commit)
+        for path in old_files:
+            path.unlink()
+        with scratch_database() as url:
+            _check_baseline(database.make_engine(url, migrating=True), target.revision, expected)
+    except BaseException:
+        baseline.unlink(missing_ok=True)
+        for path, content in old_files.items():
+            path.write_bytes(content)
+        raise
     return Squashed(baseline, target.revision, list(old_files), data_changes, commit)
 
 
@@ -299,14 +300,7 @@ def run_sync(engine: Any, work: Callable[[Connection], T]) -> T:
 # The baseline -----------------------------------------------------------------------------
 
 
-def _write_baseline(
-    config: Any,
-    script: ScriptDirectory,
-    engine: Any,
-    target: Script,
-    replaced: list[Script],
-    commit: str,
-) -> Path:
+def _write_baseline(config: Any, engine: Any, target: Script, replaced: list[Script]) -> Path:
     """Autogenerate the baseline from the scratch database, as env.py would write a revision."""
     labels = sorted({label for old in replaced for label in old.branch_labels})
     # A revision map without the old revisions: the baseline starts a history of its own.
@@ -444,28 +438,38 @@ def _add_record(
 
 
 def _check_baseline(engine: Any, revision: str, expected: dict[str, Any]) -> None:
-    """On the scratch database at revision: the baseline's downgrade leaves nothing, and its
-    upgrade makes the schema that the old revisions made."""
+    """On an empty scratch database: the baseline's upgrade makes the schema that the old
+    revisions made, and its downgrade leaves nothing."""
     config = alembic_config(connection=engine)
-    command.downgrade(config, "base")
-    left = run_sync(engine, schema_of)
-    if left != schema_of_nothing(left):
-        raise SquashError(
-            f"The baseline's downgrade leaves {sorted(left)}: nothing was changed. Please"
-            " report this with the revisions that make these objects."
-        )
     command.upgrade(config, revision)
     made = run_sync(engine, schema_of)
     if made != expected:
-        differences = sorted(k for k in {*made, *expected} if made.get(k) != expected.get(k))
         raise SquashError(
-            f"The baseline does not make the same {', '.join(differences)} as the revisions it"
-            " would replace: nothing was changed. Please report this with those revisions."
+            "The baseline would not make the schema that the revisions it replaces make"
+            f" ({_differences(expected, made)}): nothing was changed. Autogenerate writes no"
+            " views, triggers or functions; squash up to a revision before the one that"
+            " makes them."
+        )
+    command.downgrade(config, "base")
+    left = run_sync(engine, schema_of)
+    if left != {kind: [] for kind in left if not kind.startswith("table ")}:
+        raise SquashError(
+            f"The baseline's downgrade would leave {_differences({}, left)} behind: nothing"
+            " was changed."
         )
 
 
-def schema_of_nothing(schema: dict[str, Any]) -> dict[str, Any]:
-    return {key: [] for key in schema if key in ("tables", "enum types")}
+def _differences(expected: dict[str, Any], found: dict[str, Any]) -> str:
+    """What differs, by kind: the objects of one and not the other, or the table."""
+    parts = []
+    for kind in sorted({*expected, *found}):
+        was, now = expected.get(kind, []), found.get(kind, [])
+        if kind.startswith("table ") and was and now and was != now:
+            parts.append(f"{kind} differs")
+        elif not kind.startswith("table ") and set(map(str, was)) != set(map(str, now)):
+            changed = sorted(set(map(str, was)) ^ set(map(str, now)))
+            parts.append(f"{kind}: {', '.join(changed)}")
+    return "; ".join(parts)
 
 
 def schema_of(connection: Connection) -> dict[str, Any]:
@@ -474,11 +478,13 @@ def schema_of(connection: Connection) -> dict[str, Any]:
     inspector = sa.inspect(connection)
     version_table = migration_hooks.CONFIGURE_OPTIONS.get("version_table", "alembic_version")
     tables = sorted(set(inspector.get_table_names()) - {version_table})
-    schema: dict[str, Any] = {"tables": tables}
+    # Views and sequences are compared too: autogenerate writes none, so a squash refuses them.
+    schema: dict[str, Any] = {"tables": tables, "views": sorted(inspector.get_view_names())}
     if connection.dialect.name == "postgresql":
         schema["enum types"] = sorted(
             (enum["name"], tuple(enum["labels"])) for enum in inspector.get_enums()
         )
+        schema["sequences"] = sorted(inspector.get_sequence_names())
     for table in tables:
         schema[f"table {table}"] = _table_schema(inspector, table)
     return schema
