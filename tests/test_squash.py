@@ -95,7 +95,12 @@ def step(number: int) -> tuple[str, str, str]:
 
 
 def revision_source(
-    revision: str, down_revision: str | tuple[str, ...], message: str, upgrade: str, downgrade: str
+    revision: str,
+    down_revision: str | tuple[str, ...],
+    message: str,
+    upgrade: str,
+    downgrade: str,
+    created: str = "2026-11-30 11:00:00",
 ) -> str:
     body = {
         name: textwrap.indent(textwrap.dedent(code).strip(), "    ")
@@ -103,7 +108,7 @@ def revision_source(
     }
     return (
         f'"""{message}\n\nRevision ID: {revision}\nRevises: {down_revision}\n'
-        'Create Date: 2026-11-30 10:00:00+00:00\n\n"""\n\n'
+        f'Create Date: {created}+00:00\n\n"""\n\n'
         "from collections.abc import Sequence\n\nimport sqlalchemy as sa\nimport sqlmodel\n"
         "from alembic import op\n\n# revision identifiers, used by Alembic.\n"
         f'revision: str = "{revision}"\n'
@@ -126,7 +131,8 @@ def write_history(project: Project) -> tuple[list[str], list[str]]:
         revision = f"{number:04d}{uuid.uuid4().hex[:8]}"
         slug = message.replace(" ", "_")
         files.append(f"2026_11_30_{1000 + number}-{revision}_{slug}.py")
-        source = revision_source(revision, ids[-1], message, upgrade, downgrade)
+        created = f"2026-11-30 10:{number:02d}:00"  # as in the file name
+        source = revision_source(revision, ids[-1], message, upgrade, downgrade, created)
         (versions / files[-1]).write_text(source)
         ids.append(revision)
     project.run("ruff", "format", "--quiet", str(versions))
@@ -261,7 +267,8 @@ def test_a_squashed_history_keeps_every_database_upgradable(
     kept = old_files[SQUASH_POINT:]
     (baseline,) = [p for p in versions.glob("*.py") if p.name not in kept]
     assert re.fullmatch(r"\d{4}_\d{2}_\d{2}_\d{4}" + re.escape(baseline_name), baseline.name)
-    assert sorted(p.name for p in versions.glob("*.py")) == sorted([baseline.name, *kept])
+    # Dated like the revision it ends, the baseline's file sorts before the later ones.
+    assert sorted(p.name for p in versions.glob("*.py")) == [baseline.name, *kept]
     # The data migration in the squashed range is reported, with its file and line; the one
     # in a downgrade there and the one after the squash point are not.
     seed_file = old_files[2]

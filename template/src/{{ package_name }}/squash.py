@@ -18,9 +18,8 @@ import textwrap
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -53,8 +52,7 @@ class SquashError(Exception):
     """The history cannot be squashed as asked; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class DataChange:
+class DataChange(NamedTuple):
     """A call in a squashed revision's upgrade that changes rows or runs SQL."""
 
     path: Path
@@ -65,8 +63,7 @@ class DataChange:
         return f"{self.path.name}:{self.line}: {self.code}"
 
 
-@dataclass(frozen=True)
-class Squashed:
+class Squashed(NamedTuple):
     """What `db squash` did."""
 
     baseline: Path
@@ -75,14 +72,19 @@ class Squashed:
     data_changes: list[DataChange]
     commit: str
 
+    def folder(self) -> str:
+        return os.path.relpath(self.baseline.parent, database.project_root())
+
     def report(self) -> list[str]:
         lines = [
             f"Squashed {len(self.replaced)} revisions ({self.replaced[0].name} to"
             f" {self.replaced[-1].name}) into {self.baseline.name}, revision {self.revision}:"
             " databases at it or at a later revision upgrade on as before.",
-            f"The old revision files are deleted from {self.baseline.parent.name}/; git keeps"
+            f"The old revision files are deleted from {self.folder()}/; git keeps"
             f" them (commit {self.commit}). Nothing is committed: review the baseline, run the"
             " tests, then commit.",
+            f"A database at an older revision must first be upgraded to {self.revision} from"
+            f" commit {self.commit}: `db upgrade` tells it so.",
         ]
         if self.data_changes:
             lines.append(
@@ -306,6 +308,9 @@ def _write_baseline(config: Any, engine: Any, target: Script, replaced: list[Scr
     # A revision map without the old revisions: the baseline starts a history of its own.
     fresh = ScriptDirectory.from_config(config)
     fresh.revision_map = RevisionMap(lambda: ())
+    if created := _create_date(target):
+        # Dated like the revision it ends, the baseline's file sorts before the later ones.
+        fresh._generate_create_date = lambda: created  # type: ignore[method-assign]
     revision_context = RevisionContext(
         config,
         fresh,
@@ -339,6 +344,15 @@ def _write_baseline(config: Any, engine: Any, target: Script, replaced: list[Scr
     (written,) = run_sync(engine, autogenerate)
     assert written is not None
     return Path(written.path)
+
+
+def _create_date(revision: Script) -> datetime.datetime | None:
+    """The Create Date in the revision's docstring, if it has a readable one."""
+    found = re.search(r"^Create Date: (.+)$", revision.module.__doc__ or "", re.MULTILINE)
+    try:
+        return datetime.datetime.fromisoformat(found[1].strip()) if found else None
+    except ValueError:
+        return None
 
 
 def _creates_from_drops(
