@@ -232,15 +232,20 @@ def squash_environment(request: pytest.FixtureRequest, kind: str) -> dict[str, s
 
 
 @pytest.mark.servers
-@pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
+@pytest.mark.parametrize(
+    ("database", "async_engine"),
+    [("sqlite", False), ("postgresql", False), ("postgresql", True), ("mysql", False)],
+    ids=["sqlite", "postgresql", "postgresql-async", "mysql"],
+)
 def test_a_squashed_history_keeps_every_database_upgradable(
     rendered: Callable[..., Project],
     databases: Callable[[], str],
     database: str,
+    async_engine: bool,
     request: pytest.FixtureRequest,
     tmp_path: Path,
 ) -> None:
-    project = rendered(database=database).copy(tmp_path / "project")
+    project = rendered(database=database, async_engine=async_engine).copy(tmp_path / "project")
     env = squash_environment(request, database)
     ignore_tables_without_models(project)
     git(project, "init", "-q")
@@ -313,6 +318,19 @@ def test_a_squashed_history_keeps_every_database_upgradable(
     project.alembic("-c", ini, "upgrade", ids[SQUASH_POINT - 1], env={"DATABASE_URL": older})
     project.alembic("upgrade", "head", env={"DATABASE_URL": older})
     assert schema(older) == schema(reference)
+
+    # Squashed again: a database from before both squashes is told about the newer one.
+    oldest = databases()
+    project.alembic("-c", ini, "upgrade", ids[OLDER - 1], env={"DATABASE_URL": oldest})
+    commit_all(project, "squash")
+    before_second = git(project, "rev-parse", "--short=12", "HEAD").strip()
+    project.run("my-project", "db", "squash", ids[PAST - 1], env=env)
+    failed = project.alembic("upgrade", "head", check=False, env={"DATABASE_URL": oldest})
+    assert f"Revision {ids[OLDER - 1]} is gone" in failed.stdout
+    assert before_second in failed.stdout and ids[PAST - 1] in failed.stdout
+    fresh = databases()
+    project.alembic("upgrade", "head", env={"DATABASE_URL": fresh})
+    assert schema(fresh) == schema(reference)
 
 
 def add_revisions(

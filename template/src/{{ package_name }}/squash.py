@@ -243,7 +243,8 @@ def scratch_url() -> URL:
             else database.database_url()
         )
     except database.DatabaseURLError as error:
-        raise SquashError(str(error)) from None
+        where = f"; or set {TEST_URL_VARIABLE} to a server's admin URL" if not raw else ""
+        raise SquashError(f"{error}{where}") from None
     deployed = sa.make_url(database.EXAMPLE_URL).get_backend_name()
     if url.get_backend_name() != deployed:
         variable = TEST_URL_VARIABLE if raw else database.URL_VARIABLE
@@ -439,7 +440,7 @@ def _add_record(
         notes += [f"- {change}" for change in data_changes]
     source = baseline.read_text()
     source = source.replace(f'"""{MESSAGE}\n', f'"""{MESSAGE}\n\n' + "\n".join(notes) + "\n", 1)
-    record = "".join(f'    "{old.revision}",\n' for old in replaced)
+    record = "".join(f'    "{revision}",\n' for revision in _replaced_ids(replaced))
     anchor = "\n\ndef upgrade()"
     source = source.replace(
         anchor,
@@ -449,6 +450,15 @@ def _add_record(
         1,
     )
     baseline.write_text(source)
+
+
+def _replaced_ids(replaced: list[Script]) -> list[str]:
+    """The replaced revisions, and those that an earlier squash replaced with one of them."""
+    earlier = [getattr(old.module, "squashed_revisions", ()) for old in replaced]
+    return [
+        *(revision for ids in earlier for revision in ids),
+        *(old.revision for old in replaced),
+    ]
 
 
 def _check_baseline(engine: Any, revision: str, expected: dict[str, Any]) -> None:
@@ -562,11 +572,11 @@ def explain_older_database(script: ScriptDirectory, error: BaseException) -> str
         if missing in getattr(module, "squashed_revisions", ()):
             commit = module.squashed_after_commit
             return (
-                f"The database is at revision {missing}, which was squashed into the baseline"
-                f" {baseline.revision} ({Path(baseline.path).name}): upgrade it to"
-                f" {baseline.revision} from commit {commit}, which has the old revisions"
-                f" (e.g. `git worktree add ../before-squash {commit}`, then `alembic upgrade"
-                f" {baseline.revision}` there), then upgrade it here."
+                f"Revision {missing} is gone: `db squash` replaced it with the baseline"
+                f" {baseline.revision} ({Path(baseline.path).name}). Upgrade a database at"
+                f" {missing} to {baseline.revision} from commit {commit}, which has the old"
+                f" revisions (e.g. `git worktree add ../before-squash {commit}`, then `alembic"
+                f" upgrade {baseline.revision}` there), then upgrade it here."
             )
     return None
 
