@@ -2,7 +2,7 @@
 
 The history is written as files (as `alembic revision` would write them, formatted by ruff) so
 that 50 revisions cost one subprocess, not fifty. It has an enum, server defaults, an index, a
-unique constraint, foreign keys and data migrations, before and after the squash point.
+unique constraint, foreign keys, a boolean and data migrations, before and after the squash point.
 """
 
 import re
@@ -41,6 +41,7 @@ TICKET = """
             nullable=False,
         ),
         sa.Column("priority", sa.Integer(), server_default=sa.text("3"), nullable=False),
+        sa.Column("urgent", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["team_id"], ["team.id"], name=op.f("fk_ticket_team_id_team"), ondelete="CASCADE"
