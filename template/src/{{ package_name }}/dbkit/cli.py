@@ -13,6 +13,7 @@ from alembic.util import CommandError
 
 from .database import project_root
 from .migrate import RETRY_HINT, alembic_config
+from .squash import SquashError, squash
 
 HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(no_args_is_help=True, add_completion=False, context_settings=HELP)
@@ -148,6 +149,20 @@ def stamp(
 ) -> None:
     """Record REVISION as applied without running it (to adopt an existing database)."""
     run(command.stamp, revision, sql=sql)
+
+
+@db.command(name="squash")
+def squash_command(
+    revision: Annotated[str, typer.Argument(help="The newest revision to replace.")],
+) -> None:
+    """Replace REVISION and every revision before it with one baseline revision (not committed)."""
+    try:
+        squashed = squash(revision)
+    except (SquashError, CommandError) as error:
+        typer.echo(f"FAILED: {error}", err=True)
+        raise typer.Exit(1) from None
+    for line in squashed.report():
+        typer.echo(line)
 
 
 @db.command()
