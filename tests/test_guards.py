@@ -205,6 +205,8 @@ def test_rich_models_pass_the_guards_and_each_value_is_guarded(
         upgrade=f"""
             for table, columns in {RICH_COLUMNS!r}.items():
                 with op.batch_alter_table(table) as batch_op:
+                    if table == "gadget":  # MySQL drops no column that a foreign key uses
+                        batch_op.drop_constraint("fk_gadget_team_id_team", type_="foreignkey")
                     for column in columns:
                         batch_op.drop_column(column)
                         batch_op.add_column(sa.Column(column, sa.String(80), nullable=True))
