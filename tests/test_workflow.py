@@ -139,7 +139,10 @@ def test_guard_tests_catch_a_downgrade_that_leaves_its_table(project: Project) -
     result = guard_tests(project)
     assert result.returncode == 1
     assert "FAILED tests/test_migrations.py::test_stairway" in result.stdout
-    assert f"The downgrade of revision {revision_id} does not undo its upgrade" in result.stdout
+    assert (
+        f"The downgrade of revision {revision_id} ({revision.name}) does not undo its upgrade"
+        in result.stdout
+    )
     assert "table villain left behind" in result.stdout
     assert "Downgrading to base leaves table villain left behind" in result.stdout
 
