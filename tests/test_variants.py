@@ -6,11 +6,17 @@ from collections.abc import Callable
 
 import pytest
 
-from .support import Project
+from .support import Project, Server
 from .test_questions import RESERVED
 
 VARIANTS = [
-    pytest.param(database, async_engine, sample_models, id=f"{database}-{mode}-{models}")
+    pytest.param(
+        database,
+        async_engine,
+        sample_models,
+        id=f"{database}-{mode}-{models}",
+        marks=[pytest.mark.servers] if database != "sqlite" else [],
+    )
     for database in ("sqlite", "postgresql", "mysql")
     for async_engine, mode in ((False, "sync"), (True, "async"))
     for sample_models, models in ((True, "samples"), (False, "empty"))
@@ -33,13 +39,23 @@ print(json.dumps(sorted(names)))
 
 @pytest.mark.parametrize(("database", "async_engine", "sample_models"), VARIANTS)
 def test_variant(
-    rendered: Callable[..., Project], database: str, async_engine: bool, sample_models: bool
+    rendered: Callable[..., Project],
+    request: pytest.FixtureRequest,
+    database: str,
+    async_engine: bool,
+    sample_models: bool,
 ) -> None:
     project = rendered(database=database, async_engine=async_engine, sample_models=sample_models)
     project.run("ruff", "check", ".")
     project.run("ruff", "format", "--check", ".")
-    result = project.run("pytest", "-p", "no:cacheprovider")
+    env = {}
+    if database != "sqlite":  # the project's tests run on its own kind of server
+        server: Server = request.getfixturevalue(database)
+        admin = server.url(server.admin.database).render_as_string(hide_password=False)
+        env["TEST_DATABASE_URL"] = admin
+    result = project.run("pytest", "-p", "no:cacheprovider", env=env)
     assert " passed" in result.stdout and "failed" not in result.stdout
+    assert "skipped" not in result.stdout, result.stdout
 
     package = project.package
     imports = json.loads(project.run("python", "-c", LIST_IMPORT_NAMES).stdout)

@@ -143,9 +143,12 @@ def test_guard_tests_catch_a_downgrade_that_leaves_its_table(project: Project) -
     result = guard_tests(project)
     assert result.returncode == 1
     assert "FAILED tests/migrations/test_migrations.py::test_stairway" in result.stdout
-    assert f"The downgrade of revision {revision_id} does not undo its upgrade" in result.stdout
-    assert "tables left behind: villain" in result.stdout
-    assert "Downgrading to base leaves tables left behind: villain" in result.stdout
+    assert (
+        f"The downgrade of revision {revision_id} ({revision.name}) does not undo its upgrade"
+        in result.stdout
+    )
+    assert "table villain left behind" in result.stdout
+    assert "Downgrading to base leaves table villain left behind" in result.stdout
 
 
 def test_guard_tests_catch_two_heads(project: Project) -> None:
@@ -169,7 +172,7 @@ def test_guard_tests_catch_a_revision_that_loses_rows(project: Project) -> None:
     result = guard_tests(project)
     assert result.returncode == 1
     assert (
-        "FAILED tests/migrations/test_migrations.py::test_rows_survive_the_stairway"
+        "FAILED tests/migrations/test_migrations.py::test_values_survive_the_stairway"
         in result.stdout
     )
     assert (
