@@ -39,9 +39,24 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def repository(clone: Path, tmp_path: Path) -> Path:
-    """A temporary clone of this repository, whose CHANGELOG.md and copier.yml a test changes."""
+    """A temporary clone of this repository, whose CHANGELOG.md and copier.yml a test changes;
+    its copier.yml starts without the real release's migration steps."""
     git(tmp_path, "clone", "--quiet", str(clone), "repository")
+    copier_yml = tmp_path / "repository" / "copier.yml"
+    copier_yml.write_text(without_migration_steps(copier_yml.read_text()))
     return tmp_path / "repository"
+
+
+def without_migration_steps(copier_yml: str) -> str:
+    """copier.yml without its `_migrations:` block (the key, and its indented lines)."""
+    lines = copier_yml.splitlines(keepends=True)
+    if "_migrations:\n" not in lines:
+        return copier_yml
+    start = lines.index("_migrations:\n")
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
+        end += 1
+    return "".join(lines[:start] + lines[end:])
 
 
 def write(repository: Path, changelog: str, migration_version: str | None = None) -> None:
