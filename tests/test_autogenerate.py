@@ -45,6 +45,7 @@ REVIEW_NOTES = {
     "warehouse": [
         ("upgrade", 'batch_op.alter_column("code"', "product.code gets shorter (30 characters)"),
         ("upgrade", "batch_op.create_unique_constraint(", "bin (label) becomes unique"),
+        ("upgrade", 'op.drop_table("zone")', "zone is dropped with its values"),
         *(
             ("downgrade", f'batch_op.add_column(sa.Column("{column}"', f"product.{column} comes")
             for column in ("weight", "batch", "specs")
@@ -74,7 +75,6 @@ UNREMARKED = {
     # A str field that loses max_length: Alembic alone does not see it on PostgreSQL.
     "warehouse": [
         ("upgrade", 'batch_op.alter_column("name"'),
-        ("upgrade", 'op.drop_table("zone")'),
     ],
 }
 
