@@ -40,7 +40,7 @@ with suppress(ImportError):  # PostgreSQL projects: registers op.sync_enum_value
 
 LINT_SECTION = "lint"  # alembic.ini: [lint] baseline = <revision>
 _DECISION = re.compile(
-    r"^#\s*decision:\s*(?P<rule>[\w-]+)\s+(?P<target>[^\s:]+)\s*:\s*(?P<why>.*)$"
+    r"^# decision:\s*(?P<rule>[\w-]+)\s+(?P<target>[^\s:]+)\s*:\s*(?P<why>.*)$"
 )
 _REVIEW = re.compile(r"^#\s*REVIEW:")
 _PLACEHOLDERS = {"", "<why>", "<reason>", "..."}

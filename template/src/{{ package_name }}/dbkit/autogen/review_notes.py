@@ -1,5 +1,6 @@
 """REVIEW comments in a revision, at the operations that need a person's decision."""
 
+import re
 import textwrap
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,7 @@ from .columns import not_null_without_default, plain_string, underlying
 from .ordering import table_name_of
 
 _NOTE_WIDTH = 76  # with "# REVIEW: " and two indents, a note stays within 99 columns
+_NO_BREAK = "\x00"
 
 
 class ReviewNote(ops.MigrateOperation):
@@ -29,7 +31,9 @@ class ReviewNote(ops.MigrateOperation):
 
 @renderers.dispatch_for(ReviewNote)
 def _render_review_note(_context: AutogenContext, note: ReviewNote) -> list[str]:
-    first, *rest = textwrap.wrap(note.message, _NOTE_WIDTH)
+    # A `quoted` span stays on one line: a decision line to copy must not be cut in two.
+    unbroken = re.sub(r"`[^`]*`", lambda span: span[0].replace(" ", _NO_BREAK), note.message)
+    first, *rest = (line.replace(_NO_BREAK, " ") for line in textwrap.wrap(unbroken, _NOTE_WIDTH))
     return [f"# REVIEW: {first}", *(f"#   {line}" for line in rest)]
 
 
@@ -75,8 +79,8 @@ def add_data_loss_notes(container: ops.OpContainer) -> None:
 def _data_loss_note(target: str) -> ReviewNote:
     return ReviewNote(
         f"{target} is dropped with its values, which no downgrade brings back. If that is"
-        " what you want, record it here, and the guard tests accept the loss:"
-        f" # decision: data-loss {target}: <why>"
+        " what you want, record it in a comment line above the drop, and the guard tests"
+        f" accept the loss: `# decision: data-loss {target}: <why>`"
     )
 
 
