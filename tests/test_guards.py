@@ -417,7 +417,9 @@ def test_recorded_decisions_let_a_realistic_revision_pass(
     models_of(project).write_text((corpus / "warehouse_v2.py").read_text())
     revision = autogenerate(project, "warehouse v2")
     env = admin_url(request, database)
-    result = guard_tests(project, env)
+    # The data guards only: db lint's guard test judges the same revision on its own terms.
+    guards = "tests/migrations/test_migrations.py"
+    result = guard_tests(project, env, guards)
     assert result.returncode == 1, output(result)
     assert "1 failed" in result.stdout  # the values; the schema comes back whole
     lost = re.search(r"loses values in its upgrade and downgrade: (.*?)\. A rename", result.stdout)
@@ -426,6 +428,6 @@ def test_recorded_decisions_let_a_realistic_revision_pass(
 
     for target in sorted(WAREHOUSE_LOSSES):
         insert_decision(revision, f"# decision: data-loss {target}: warehouse v2 drops it")
-    result = guard_tests(project, env)
+    result = guard_tests(project, env, guards)
     assert result.returncode == 0, output(result)
     assert "skipped" not in result.stdout
