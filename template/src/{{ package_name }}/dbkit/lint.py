@@ -39,9 +39,7 @@ with suppress(ImportError):  # PostgreSQL projects: registers op.sync_enum_value
     import alembic_postgresql_enum  # noqa: F401
 
 LINT_SECTION = "lint"  # alembic.ini: [lint] baseline = <revision>
-_DECISION = re.compile(
-    r"^# decision:\s*(?P<rule>[\w-]+)\s+(?P<target>[^\s:]+)\s*:\s*(?P<why>.*)$"
-)
+_DECISION = re.compile(r"^# decision:\s*(?P<rule>[\w-]+)\s+(?P<target>[^\s:]+)\s*:\s*(?P<why>.*)$")
 _REVIEW = re.compile(r"^#\s*REVIEW:")
 _PLACEHOLDERS = {"", "<why>", "<reason>", "..."}
 _DATA_CHANGE = re.compile(r"^\s*(UPDATE|DELETE\s+FROM)\s+[`\"\[]?(\w+)", re.IGNORECASE)
