@@ -135,15 +135,23 @@ def serving(project: Project, database_url: str, **env: str) -> Iterator[App]:
 
 @pytest.mark.parametrize(("database", "async_engine"), VARIANTS)
 def test_the_project_lints_and_passes_its_app_tests(
-    rendered: Callable[..., Project], database: str, async_engine: bool
+    rendered: Callable[..., Project],
+    request: pytest.FixtureRequest,
+    database: str,
+    async_engine: bool,
 ) -> None:
-    """The project's own tests (test_app.py included) pass on SQLite; on the servers, with
-    TEST_DATABASE_URL, they run in test_servers.py, which serialises the runs it counts."""
+    """The project's own tests (test_app.py included) pass, on the database it deploys on:
+    a temporary SQLite file, or scratch databases on the server TEST_DATABASE_URL names."""
     project = fastapi_project(rendered, database, async_engine)
     assert WEB_PACKAGES <= dependencies(project)
     project.run("ruff", "check", ".")
     project.run("ruff", "format", "--check", ".")
-    result = project.run("pytest", "-v", "-p", "no:cacheprovider", check=False)
+    env = {}
+    if database != "sqlite":
+        server = request.getfixturevalue(database)
+        admin = server.url(server.admin.database)
+        env["TEST_DATABASE_URL"] = admin.render_as_string(hide_password=False)
+    result = project.run("pytest", "-v", "-p", "no:cacheprovider", env=env, check=False)
     assert result.returncode == 0, f"{result.stdout}{result.stderr}"
     assert "SKIPPED" not in result.stdout, result.stdout
     for name in ("readiness_waits_for_the_migrations", "the_app_migrates_on_start"):
