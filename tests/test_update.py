@@ -234,14 +234,20 @@ def rename_the_hooks_module(template: Path, version: str) -> None:
     user-owned migration_hooks.py becomes migration_settings.py."""
     package = template / "template/src/{{ package_name }}"
     (package / "migration_hooks.py").rename(package / "migration_settings.py")
-    for path in [template / "copier.yml", template / "template/migrations/env.py.jinja"]:
+    sources = [template / "copier.yml", *(template / "template").rglob("*.py*")]
+    for path in [p for p in sources if "migration_hooks" in p.read_text()]:
         path.write_text(path.read_text().replace("migration_hooks", "migration_settings"))
-    (template / "copier.yml").write_text(
-        (template / "copier.yml").read_text() + "\n_migrations:\n"
+    step = (
         f'  - version: "{version}"\n'
         "    command: [git, mv, 'src/{{ package_name }}/migration_hooks.py',"
         " 'src/{{ package_name }}/migration_settings.py']\n"
     )
+    copier_yml = (template / "copier.yml").read_text()
+    if "\n_migrations:\n" in copier_yml:  # after the steps of the releases before
+        copier_yml = copier_yml.replace("\n_migrations:\n", "\n_migrations:\n" + step, 1)
+    else:
+        copier_yml += "\n_migrations:\n" + step
+    (template / "copier.yml").write_text(copier_yml)
 
 
 def test_a_release_with_a_migration_step_needs_trust(tmp_path: Path) -> None:

@@ -118,7 +118,7 @@ def guard_tests(project: Project) -> subprocess.CompletedProcess[str]:
 def test_guard_tests_pass_on_a_fresh_project(rendered: Callable[..., Project]) -> None:
     result = guard_tests(rendered())
     assert result.returncode == 0, result.stdout
-    assert "7 passed" in result.stdout
+    assert "8 passed" in result.stdout  # the guard tests, the safety gate, the start-up
 
 
 def test_guard_tests_catch_a_field_without_a_migration(project: Project) -> None:
