@@ -27,7 +27,10 @@ PAST = 45  # and one at this revision is past it
 # there (not: the baseline's downgrade drops everything) and one after it (not squashed).
 SEED = "op.execute(\"INSERT INTO team (name, headquarters) VALUES ('Seed', 'HQ')\")"
 UNSEED = "op.execute(\"DELETE FROM team WHERE name = 'Seed'\")"
-RENAME_SEED = "op.execute(\"UPDATE team SET headquarters = 'Tower' WHERE name = 'Seed'\")"
+RENAME_SEED = (  # one row: the safety gate's decision line says so
+    "# decision: data-change team: it changes the one seed row\n"
+    "op.execute(\"UPDATE team SET headquarters = 'Tower' WHERE name = 'Seed'\")"
+)
 
 TICKET = """
     op.create_table(
