@@ -30,6 +30,9 @@ LEAKY_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "DATAB
 LEAKY_VARIABLES |= {"TEST_DATABASE_URL", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER"}
 # Python caches bytecode on a user's machine; without it every command recompiles SQLAlchemy.
 LEAKY_VARIABLES |= {"PYTHONDONTWRITEBYTECODE"}
+# CI=true asks the template's tests for every server; a rendered project's own tests read it
+# as their CI's, so the tests that mean it (the project on its CI) set it themselves.
+LEAKY_VARIABLES |= {"CI"}
 # Who commits in the repositories that the tests make.
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test",

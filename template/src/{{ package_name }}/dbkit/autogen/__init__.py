@@ -51,6 +51,6 @@ def process_revision_directives(
         for container in [*script.upgrade_ops_list, *script.downgrade_ops_list]:
             if dialect in MYSQL:
                 mind_foreign_key_indexes(container)
-            add_review_notes(container)
+            add_review_notes(container, undoing=container in script.downgrade_ops_list)
             if dialect == "postgresql":
                 write_online_forms(container)

@@ -37,8 +37,9 @@ def _render_review_note(_context: AutogenContext, note: ReviewNote) -> list[str]
     return [f"# REVIEW: {first}", *(f"#   {line}" for line in rest)]
 
 
-def add_review_notes(container: ops.OpContainer) -> None:
-    """Put a REVIEW comment before each operation that is unsafe as written."""
+def add_review_notes(container: ops.OpContainer, undoing: bool = False) -> None:
+    """Put a REVIEW comment before each operation that is unsafe as written. undoing: the
+    container is a downgrade, whose removal of enum members the upgrade added is no loss."""
     created = {table_name_of(op): op for op in container.ops if isinstance(op, ops.CreateTableOp)}
     dropped = {table_name_of(op): op for op in container.ops if isinstance(op, ops.DropTableOp)}
     noted: list[ops.MigrateOperation] = []
@@ -49,8 +50,10 @@ def add_review_notes(container: ops.OpContainer) -> None:
             if renamed:
                 noted.append(_table_rename_note(op.table_name, renamed))
         elif isinstance(op, ops.ModifyTableOps) and table_name_of(op) not in created:
-            _add_column_notes(op)
-        elif lost := _lost_members(getattr(op, "old_values", []), getattr(op, "new_values", [])):
+            _add_column_notes(op, undoing)
+        elif not undoing and (
+            lost := _lost_members(getattr(op, "old_values", []), getattr(op, "new_values", []))
+        ):
             noted.append(_lost_members_note(f"The enum type {op.name}", lost))  # PostgreSQL
         noted.append(op)
     container.ops = noted
@@ -84,7 +87,7 @@ def _data_loss_note(target: str) -> ReviewNote:
     )
 
 
-def _add_column_notes(table_ops: ops.ModifyTableOps) -> None:
+def _add_column_notes(table_ops: ops.ModifyTableOps, undoing: bool) -> None:
     table = table_ops.table_name
     removed = [op.column_name for op in table_ops.ops if isinstance(op, ops.DropColumnOp)]
     noted: list[ops.MigrateOperation] = []
@@ -95,7 +98,7 @@ def _add_column_notes(table_ops: ops.ModifyTableOps) -> None:
             if not_null_without_default(op.column):
                 noted.append(_not_null_column_note(table, op.column.name))
         elif isinstance(op, ops.AlterColumnOp):
-            noted.extend(_alter_column_notes(table, op))
+            noted.extend(_alter_column_notes(table, op, undoing))
         elif isinstance(op, ops.CreateIndexOp) and op.unique:
             noted.append(_unique_note(table, op.columns))
         elif isinstance(op, ops.CreateUniqueConstraintOp):
@@ -104,13 +107,13 @@ def _add_column_notes(table_ops: ops.ModifyTableOps) -> None:
     table_ops.ops = noted
 
 
-def _alter_column_notes(table: str, op: ops.AlterColumnOp) -> Iterator[ReviewNote]:
+def _alter_column_notes(table: str, op: ops.AlterColumnOp, undoing: bool) -> Iterator[ReviewNote]:
     column = f"{table}.{op.column_name}"
     if op.modify_nullable is False:
         yield _not_null_alter_note(column)
     old, new = underlying(op.existing_type), underlying(op.modify_type)
     if isinstance(old, Enum) and isinstance(new, Enum):
-        if lost := _lost_members(old.enums, new.enums):
+        if not undoing and (lost := _lost_members(old.enums, new.enums)):
             yield _lost_members_note(column, lost)
     elif plain_string(old) and plain_string(new) and _shorter(old.length, new.length):
         yield ReviewNote(
