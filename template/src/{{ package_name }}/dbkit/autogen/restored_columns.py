@@ -49,7 +49,8 @@ def _refill(table_ops: ops.ModifyTableOps, add: ops.AddColumnOp) -> ops.AlterCol
         table_ops.ops.index(add),
         ReviewNote(
             f"{table_ops.table_name}.{column.name} comes back NOT NULL, but the upgrade dropped"
-            f" its values: rows get {placeholder.text}, and the default goes again below."
+            f" its values: rows get {placeholder.text}, and the default goes again below.",
+            label="NOTE",
         ),
     )
     return ops.AlterColumnOp(

@@ -20,10 +20,11 @@ _NO_BREAK = "\x00"
 
 
 class ReviewNote(ops.MigrateOperation):
-    """A comment in the revision, at an operation that needs a person's decision."""
+    """A comment in the revision, at an operation that needs a person's decision (REVIEW,
+    which db lint counts until it is answered), or that says what the revision does (NOTE)."""
 
-    def __init__(self, message: str) -> None:
-        self.message = message
+    def __init__(self, message: str, label: str = "REVIEW") -> None:
+        self.message, self.label = message, label
 
     def to_diff_tuple(self) -> tuple[()]:
         return ()
@@ -34,7 +35,7 @@ def _render_review_note(_context: AutogenContext, note: ReviewNote) -> list[str]
     # A `quoted` span stays on one line: a decision line to copy must not be cut in two.
     unbroken = re.sub(r"`[^`]*`", lambda span: span[0].replace(" ", _NO_BREAK), note.message)
     first, *rest = (line.replace(_NO_BREAK, " ") for line in textwrap.wrap(unbroken, _NOTE_WIDTH))
-    return [f"# REVIEW: {first}", *(f"#   {line}" for line in rest)]
+    return [f"# {note.label}: {first}", *(f"#   {line}" for line in rest)]
 
 
 def add_review_notes(container: ops.OpContainer, undoing: bool = False) -> None:
@@ -116,6 +117,8 @@ def _alter_column_notes(table: str, op: ops.AlterColumnOp, undoing: bool) -> Ite
         if not undoing and (lost := _lost_members(old.enums, new.enums)):
             yield _lost_members_note(column, lost)
     elif plain_string(old) and plain_string(new) and _shorter(old.length, new.length):
+        if undoing:  # the downgrade of a longer column: values longer than before are new
+            return
         yield ReviewNote(
             f"{column} gets shorter ({new.length} characters): longer values make this"
             " fail, or get cut. Shorten them first, e.g. op.execute(sa.text('UPDATE ...')).",
