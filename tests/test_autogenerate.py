@@ -255,7 +255,7 @@ def test_models_change_and_roll_back_with_the_rows_intact(
     for function, operation, note in REVIEW_NOTES[app] + BACKEND_REVIEW_NOTES.get(
         (app, database), []
     ):
-        label = "NOTE" if "comes back" in note else "REVIEW"  # a restored column: no decision
+        label = "NOTE" if " comes" in note else "REVIEW"  # a restored column: no decision
         assert f"{label}: {note}" in note_above(changes, function, operation), changes
     for function, operation in UNREMARKED[app]:
         assert note_above(changes, function, operation) == "", changes
