@@ -246,3 +246,16 @@ def connect_server(kind: str) -> Server:
             pytest.fail(f"CI needs every server: {message}")
         pytest.skip(message)
     return server
+
+
+def without_migration_steps(copier_yml: str) -> str:
+    """copier.yml without its `_migrations:` block (the key, and its indented lines): for
+    made-up release histories, in which this work tree's own release steps do not belong."""
+    lines = copier_yml.splitlines(keepends=True)
+    if "_migrations:\n" not in lines:
+        return copier_yml
+    start = lines.index("_migrations:\n")
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
+        end += 1
+    return "".join(lines[:start] + lines[end:])

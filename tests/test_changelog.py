@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import TEMPLATE
+from .support import TEMPLATE, without_migration_steps
 from .test_update import git, work_tree_clone
 
 HEADER = "# Changelog\n\nReleases are PEP 440 tags of this repository.\n\n"
@@ -45,18 +45,6 @@ def repository(clone: Path, tmp_path: Path) -> Path:
     copier_yml = tmp_path / "repository" / "copier.yml"
     copier_yml.write_text(without_migration_steps(copier_yml.read_text()))
     return tmp_path / "repository"
-
-
-def without_migration_steps(copier_yml: str) -> str:
-    """copier.yml without its `_migrations:` block (the key, and its indented lines)."""
-    lines = copier_yml.splitlines(keepends=True)
-    if "_migrations:\n" not in lines:
-        return copier_yml
-    start = lines.index("_migrations:\n")
-    end = start + 1
-    while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
-        end += 1
-    return "".join(lines[:start] + lines[end:])
 
 
 def write(repository: Path, changelog: str, migration_version: str | None = None) -> None:
