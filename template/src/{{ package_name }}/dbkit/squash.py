@@ -429,7 +429,7 @@ def _add_record(
     baseline: Path, replaced: list[Script], data_changes: list[DataChange], commit: str
 ) -> None:
     """Say in the baseline what it replaces and where git keeps it, for people and for
-    explain_older_database."""
+    older_databases.explain_older_database."""
     today = datetime.datetime.now(datetime.UTC).date()
     notes = textwrap.wrap(
         f"It makes the schema that the {len(replaced)} revisions from {replaced[0].revision}"
@@ -554,43 +554,3 @@ def _table_schema(inspector: sa.Inspector, table: str) -> dict[str, Any]:
 
 
 # Databases older than a squash ------------------------------------------------------------
-
-
-@contextmanager
-def older_databases_explained(script: ScriptDirectory) -> Iterator[None]:
-    """A database still at a revision that a squash replaced: say in one line what to do."""
-    try:
-        yield
-    except (CommandError, ResolutionError) as error:
-        explanation = explain_older_database(script, error)
-        if explanation is None:
-            raise
-        raise CommandError(explanation) from None
-
-
-def explain_older_database(script: ScriptDirectory, error: BaseException) -> str | None:
-    """One line for an unknown revision that a baseline replaced, else None."""
-    missing = _unknown_revision(error)
-    if missing is None:
-        return None
-    for base in script.get_bases():
-        baseline = script.get_revision(base)
-        if missing in getattr(baseline.module, "squashed_revisions", ()):
-            commit = baseline.module.squashed_after_commit
-            return (
-                f"Revision {missing} is gone: `db squash` replaced it with the baseline"
-                f" {baseline.revision} ({Path(baseline.path).name}). Upgrade a database at"
-                f" {missing} to {baseline.revision} from commit {commit}, which has the old"
-                f" revisions (e.g. `git worktree add ../before-squash {commit}`, then `alembic"
-                f" upgrade {baseline.revision}` there), then upgrade it here."
-            )
-    return None
-
-
-def _unknown_revision(error: BaseException | None) -> str | None:
-    """The revision id that Alembic could not find, from the error or what caused it."""
-    while error is not None:
-        if isinstance(error, ResolutionError) and isinstance(error.argument, str):
-            return error.argument
-        error = error.__cause__ or error.__context__
-    return None
