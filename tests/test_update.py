@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .support import (
     GIT_IDENTITY,
@@ -324,6 +325,11 @@ def copy_as_user(cwd: Path, source: str, destination: str, *copier_args: str) ->
     return project
 
 
+def recorded_commit(project: Project) -> str:
+    """The answers file's _commit, read as YAML: a short hash of digits only is quoted there."""
+    return str(yaml.safe_load((project.path / ".copier-answers.yml").read_text())["_commit"])
+
+
 def assert_updated_to(project: Project, commit: str, run_from: Path | None = None) -> None:
     """The 1.1.0 improvements are in, the user's edits kept, and nothing newer is reported
     (by check-update run from run_from, the project by default)."""
@@ -334,7 +340,7 @@ def assert_updated_to(project: Project, commit: str, run_from: Path | None = Non
     readme = (project.path / "README.md").read_text()
     assert "Template 1.1.0 says hello." in readme and "Our heroes." in readme
     assert (project.path / "src/my_project/models.py").read_text().endswith("# Our models.\n")
-    assert f"_commit: {commit}\n" in (project.path / ".copier-answers.yml").read_text()
+    assert recorded_commit(project) == commit
     commit_all(project.path, "update from the template")
     run_from = run_from or project.path
     check = copier(run_from, "check-update", "--output-format", "json", str(project.path))
@@ -419,7 +425,7 @@ def test_update_from_a_clone_without_tags(tmp_path: Path) -> None:
     clone = tmp_path / "template"
     project = copy_as_user(tmp_path, str(clone), "project")
     first = git(clone, "rev-parse", "--short", "HEAD").strip()
-    assert f"_commit: {first}\n" in (project.path / ".copier-answers.yml").read_text()
+    assert recorded_commit(project) == first
     release_improvements(upstream, "1.1.0")
     git(clone, "pull", "--quiet", "--no-tags")
     assert git(clone, "tag", "--list") == ""
@@ -462,7 +468,7 @@ def test_update_from_before_the_first_release_tag(tmp_path: Path) -> None:
     commit_all(template, "before any release tag")
     project = copy_as_user(tmp_path, str(template), "project")
     first = git(template, "rev-parse", "--short", "HEAD").strip()
-    assert f"_commit: {first}\n" in (project.path / ".copier-answers.yml").read_text()
+    assert recorded_commit(project) == first
     release_improvements(template, "1.1.0")
     copier(project.path, "update", "--defaults")
     assert_updated_to(project, "1.1.0")
