@@ -703,10 +703,15 @@ def _judged(
 ) -> set[str]:
     ids = [s.revision for s in ordered]
     first = {s.revision for s in ordered if not s.down_revision}
-    baseline = config.get_section(LINT_SECTION, {}).get("baseline", "").strip()
+    section = config.get_section(LINT_SECTION, {})
+    baseline = section.get("baseline", "").strip()
+    adopted = section.get("adopted", "").strip()  # the app's own history, before the template
     start = 0
     if baseline:
         start = ids.index(_resolve(script, baseline, "[lint] baseline in alembic.ini"))
+    if adopted:
+        last_adopted = _resolve(script, adopted, "[lint] adopted in alembic.ini")
+        start = max(start, ids.index(last_adopted) + 1)
     judged = set(ids[start:]) - first
     if revision_range:
         lower, _, upper = revision_range.partition(":")

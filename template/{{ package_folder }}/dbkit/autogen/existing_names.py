@@ -1,4 +1,6 @@
-"""A constraint or index that a database has under its 1.0.0 name is the same one."""
+"""A constraint or index that a database has under another name is the same one: the name
+1.0.0 gave it, or the one the database gave it in an adopted app (create_all, an older
+history)."""
 
 from typing import Any
 
@@ -8,11 +10,9 @@ from sqlalchemy import (
     Index,
 )
 
-from .. import naming
-
 
 def keep_names_of_existing_constraints(container: ops.OpContainer) -> None:
-    """A constraint or index that a database has under its 1.0.0 name is the same one: leave
+    """A constraint or index that a database has under another name is the same one: leave
     it, rather than drop it and make it again under today's name (see naming.py)."""
     for table_ops in container.ops:
         if not isinstance(table_ops, ops.ModifyTableOps):
@@ -58,13 +58,8 @@ def _schema_item(op: Any) -> Any:
 
 
 def _renamed_only(old: Any, new: Any) -> bool:
-    """old and new differ in their names only, and one has the other's 1.0.0 name."""
-    if _signature(old) != _signature(new) or old.name == new.name:
-        return False
-    kind = _signature(new)[0]
-    return old.name in naming.legacy_names(kind, new, new.table) or new.name in (
-        naming.legacy_names(kind, old, old.table)
-    )
+    """old and new differ in their names only."""
+    return _signature(old) == _signature(new) and old.name != new.name
 
 
 def _signature(item: Any) -> tuple[Any, ...]:

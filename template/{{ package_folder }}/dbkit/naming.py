@@ -65,28 +65,6 @@ def name_of(kind: str, item: Constraint | Index, table: Table) -> str:
     return shortened(full_name(kind, item, table))
 
 
-def legacy_names(kind: str, item: Constraint | Index, table: Table) -> set[str]:
-    """What release 1.0.0 called it: the first column only, and cut by the database past its
-    limit (SQLAlchemy's own shortening: the beginning and four characters of an MD5)."""
-    columns = _column_names(item)[:1]
-    if kind == "ix":
-        name = f"ix_{_table_label(table)}_{columns[0]}" if columns else None
-    elif kind == "uq":
-        name = f"uq_{table.name}_{columns[0]}" if columns else None
-    elif kind == "fk" and isinstance(item, ForeignKeyConstraint) and columns:
-        name = f"fk_{table.name}_{columns[0]}_{_referred_table(item)}"
-    else:
-        name = full_name(kind, item, table)
-    if name is None:
-        return set()
-    cut = {
-        f"{name[: limit - 8]}_{hashlib.md5(name.encode()).hexdigest()[-4:]}"
-        for limit in (63, 64)
-        if len(name) > limit
-    }
-    return {name, *cut}
-
-
 def _token(kind: str) -> Callable[[Any, Table], str]:
     def token(item: Any, table: Table) -> str:
         return name_of(kind, item, table)

@@ -166,6 +166,20 @@ def squash_command(
 
 
 @db.command()
+def adopt() -> None:
+    """Start the migrations of an app that existed before the template (see adopt.py)."""
+    from .adopt import AdoptionError, adopt  # only this command pays for the squash machinery
+
+    try:
+        report = adopt()
+    except (AdoptionError, CommandError) as error:
+        typer.echo(f"FAILED: {error}", err=True)
+        raise typer.Exit(1) from None
+    for line in report:
+        typer.echo(line)
+
+
+@db.command()
 def check() -> None:
     """Fail when the models and the migrations differ, or the database is behind."""
     run(command.check)
