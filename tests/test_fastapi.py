@@ -296,7 +296,7 @@ def test_an_update_keeps_the_users_app_and_never_adds_one(tmp_path: Path) -> Non
     commit_all(with_app.path, "our app")
     users = {p: p.read_text() for p in [package / "app.py", *package.glob("routers/*.py")]}
 
-    machinery = template / "template/src/{{ package_name }}"
+    machinery = template / "template/{{ package_folder }}"
     startup = next((machinery / "dbkit").glob("*startup.py*"))
     edit(startup, "log = logging", "# Improved in 1.1.0.\nlog = logging")
     edit(next(machinery.glob("*app.py*")), "def create_app", "# Template 1.1.0.\ndef create_app")

@@ -313,7 +313,7 @@ def test_after_a_conflicting_update_the_documented_check_reports_every_conflict(
     commit_all(project.path, "our dependency and our env.py")
     edit(template / "template/pyproject.toml.jinja", pin, '    "typer>=0.29.3,<1",\n')
     edit(
-        template / "template/migrations/env.py.jinja",
+        template / "template/{{ migrations_folder }}/env.py.jinja",
         "config = context.config\n",
         "config = context.config  # the template's\n",
     )

@@ -108,12 +108,12 @@ def release_improvements(template: Path, version: str | None) -> None:
     """The template changes that an update must bring: a comment in env.py, a line in the
     README, a new tool setting; committed and tagged as version unless it is None."""
     edit(
-        template / "template/migrations/env.py.jinja",
+        template / "template/{{ migrations_folder }}/env.py.jinja",
         "config = context.config\n",
         "config = context.config\n# Improved in template release 1.1.0.\n",
     )
     edit(
-        template / "template/README.md.jinja",
+        template / "template/{{ readme_file }}.jinja",
         "## Updating from the template\n",
         "## Updating from the template\n\nTemplate 1.1.0 says hello.\n",
     )
@@ -240,7 +240,7 @@ def test_recopy_keeps_the_first_revision_and_the_users_files(tmp_path: Path) -> 
 def rename_the_hooks_module(template: Path, version: str) -> None:
     """A template change that needs a Copier migration step in existing projects: the
     user-owned migration_hooks.py becomes migration_settings.py."""
-    package = template / "template/src/{{ package_name }}"
+    package = template / "template/{{ package_folder }}"
     (package / "migration_hooks.py").rename(package / "migration_settings.py")
     sources = [template / "copier.yml", *(template / "template").rglob("*.py*")]
     for path in [p for p in sources if "migration_hooks" in p.read_text()]:
@@ -489,7 +489,7 @@ def test_update_from_a_commit_that_is_not_a_release(tmp_path: Path) -> None:
     project = copy_as_user(tmp_path, str(template), "project", "--vcs-ref", "HEAD")
     answers = project.path / ".copier-answers.yml"
     assert re.search(r"^_commit: 1\.0\.0-1-g[0-9a-f]+$", answers.read_text(), re.MULTILINE)
-    alembic_ini = template / "template/alembic.ini"
+    alembic_ini = template / "template/alembic.ini.jinja"
     alembic_ini.write_text(alembic_ini.read_text() + "# Changed on main.\n")
     commit_all(template, "more work on main")
 

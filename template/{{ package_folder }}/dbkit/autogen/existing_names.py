@@ -4,11 +4,13 @@ history)."""
 
 from typing import Any
 
+import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
 )
+from sqlalchemy.engine import Connection
 
 
 def keep_names_of_existing_constraints(container: ops.OpContainer) -> None:
@@ -72,3 +74,50 @@ def _signature(item: Any) -> tuple[Any, ...]:
     if isinstance(item, Index):
         return ("ix", columns, bool(item.unique))
     return ("uq", columns)
+
+
+def keep_unnamed_unique_constraints(
+    upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps, connection: Connection
+) -> None:
+    """A unique constraint that the database has without a name (SQLite keeps none for
+    create_all's or an older history's) is the one the models name: do not add it again.
+
+    Alembic pairs a named constraint only with a named one, so it would add a second one."""
+    inspector = sa.inspect(connection)
+    kept_names: set[tuple[str | None, str, str | None]] = set()
+    for table_ops in upgrade.ops:
+        if not isinstance(table_ops, ops.ModifyTableOps):
+            continue
+        key = (table_ops.schema, table_ops.table_name)
+        for op in table_ops.ops:
+            if isinstance(op, ops.CreateUniqueConstraintOp) and _has_unique(
+                inspector, key, op.columns
+            ):
+                kept_names.add((*key, op.constraint_name))
+        table_ops.ops = [op for op in table_ops.ops if not _named_in(op, key, kept_names)]
+    for table_ops in downgrade.ops:
+        if isinstance(table_ops, ops.ModifyTableOps):
+            key = (table_ops.schema, table_ops.table_name)
+            table_ops.ops = [op for op in table_ops.ops if not _named_in(op, key, kept_names)]
+    upgrade.ops = [op for op in upgrade.ops if not _emptied(op)]
+    downgrade.ops = [op for op in downgrade.ops if not _emptied(op)]
+
+
+def _has_unique(inspector: Any, key: tuple[str | None, str], columns: Any) -> bool:
+    schema, table = key
+    try:
+        found = inspector.get_unique_constraints(table, schema=schema)
+    except sa.exc.NoSuchTableError:
+        return False
+    return any(set(unique["column_names"]) == set(columns) for unique in found)
+
+
+def _named_in(
+    op: ops.MigrateOperation,
+    key: tuple[str | None, str],
+    names: set[tuple[str | None, str, str | None]],
+) -> bool:
+    unique = isinstance(op, ops.CreateUniqueConstraintOp) or (
+        isinstance(op, ops.DropConstraintOp) and op.constraint_type == "unique"
+    )
+    return unique and (*key, op.constraint_name) in names
