@@ -96,6 +96,9 @@ def revision(
     empty: Annotated[
         bool, typer.Option("--empty", help="Write an empty revision to fill in by hand.")
     ] = False,
+    _autogenerate: Annotated[
+        bool, typer.Option("--autogenerate", help="What it does anyway, as alembic spells it.")
+    ] = False,
 ) -> None:
     """Write a revision from the changes in the models (or an empty one)."""
     if not (message or message_option):
