@@ -114,7 +114,8 @@ def reject_edits(project: Path, kept: Path, old: str, folder: str) -> None:
 
 def hand_over(project: Path, kept: Path, template: Path, path: str) -> None:
     """Replace the file with the template's new one, unless you edited it."""
-    source = template / "template" / path.replace(path.split("/")[1], "{{ package_name }}", 1)
+    package = "/".join(path.split("/")[:2])  # src/<package>: 1.0.0 had only that layout
+    source = template / "template" / path.replace(package, "{{ package_folder }}", 1)
     if (project / path).is_file() and not edited(kept, path) and source.is_file():
         shutil.copy2(source, project / path)
 
