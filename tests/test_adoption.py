@@ -434,6 +434,7 @@ def test_a_flat_tutorial_app_without_a_database(
     assert "db adopt" in copied.stderr and "upgrade head" in copied.stderr
 
     app.env.update(guard_tests_environment(request, app_database))
+    (app.path / "migrations/versions").rmdir()  # as a clone has it: git keeps no empty folder
     adopted = db(app, "app", "adopt").stdout
     assert "it creates the 2 tables of your models" in adopted
     (first,) = (app.path / "migrations/versions").glob("*.py")

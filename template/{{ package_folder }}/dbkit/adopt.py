@@ -47,6 +47,7 @@ def adopt() -> list[str]:
     """Adopt the app's models, database and history; the report, one line each."""
     config = alembic_config()
     script = ScriptDirectory.from_config(config)
+    Path(script.versions).mkdir(parents=True, exist_ok=True)  # git keeps no empty folder
     history = list(script.walk_revisions())
     kept_history = config.get_section_option(LINT_SECTION, "adopted") is not None
     if history and kept_history:
