@@ -258,8 +258,15 @@ def tutorial_app(path: Path, database: str) -> Project:
         "app/__init__.py": "",
         "app/models.py": TUTORIAL_MODELS,
         "app/main.py": TUTORIAL_MAIN,
+        # The app's own tests, in a tests/ folder without __init__.py: helpers import as top-level.
+        "tests/helpers.py": "SECRET = 'Dive Wilson'\n",
+        "tests/test_heroes.py": (
+            "from app.models import Hero\nfrom helpers import SECRET\n\n\n"
+            "def test_a_hero() -> None:\n"
+            "    assert Hero(name='Deadpond', secret_name=SECRET).secret_name == SECRET\n"
+        ),
     }
-    return existing_app(path, files, DRIVERS[database])
+    return existing_app(path, files, DRIVERS[database] + '"pytest>=9.2,<10", ')
 
 
 def shop_app(path: Path, database: str) -> Project:
@@ -431,6 +438,7 @@ def test_a_flat_tutorial_app_without_a_database(
     assert "package_layout: flat" in (app.path / ".copier-answers.yml").read_text()
     assert {p: p.read_text() for p in ours} == ours
     assert (app.path / "README.md").read_text().endswith("Our own app.\n")
+    assert not (app.path / "tests/__init__.py").exists()
     assert "db adopt" in copied.stderr and "upgrade head" in copied.stderr
 
     app.env.update(guard_tests_environment(request, app_database))
@@ -442,6 +450,9 @@ def test_a_flat_tutorial_app_without_a_database(
     commit_all(app.path, "adopt the migrations")
     work_with(app, "app", app.path / "app/models.py", "Hero", app.env)
     assert {"hero", "team"} <= tables(app_database)
+    everything = app.run("pytest", "-v", "-p", "no:cacheprovider", check=False)  # theirs, ours
+    assert everything.returncode == 0, everything.stdout + everything.stderr
+    assert "test_heroes.py::test_a_hero PASSED" in everything.stdout
     update_to_a_later_commit(template, app, "app")
 
 
@@ -625,7 +636,8 @@ def test_db_adopt_refuses_models_that_start_the_app_and_a_database_that_differs(
     add_field(models, "Hero", "    power: str | None = None\n")
     result = db(app, "app", "adopt", check=False)
     assert result.returncode == 1 and "differs from the models" in result.stderr
-    assert "power" in result.stderr and "Nothing was changed" in result.stderr
+    assert "add_column hero.power" in result.stderr, result.stderr
+    assert "No revision is kept and the database is not stamped" in result.stderr
     assert list((app.path / "migrations/versions").glob("*.py")) == []
     assert "alembic_version" not in tables(url) and rows(url, "hero") == 2
 

@@ -311,7 +311,7 @@ def test_after_a_conflicting_update_the_documented_check_reports_every_conflict(
         "config = context.config  # ours\n",
     )
     commit_all(project.path, "our dependency and our env.py")
-    edit(template / "template/pyproject.toml.jinja", pin, '    "typer>=0.29.3,<1",\n')
+    edit(template / "includes/dependencies.jinja", "typer>=0.29,<1\n", "typer>=0.29.3,<1\n")
     edit(
         template / "template/{{ migrations_folder }}/env.py.jinja",
         "config = context.config\n",
