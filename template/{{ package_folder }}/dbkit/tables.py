@@ -3,6 +3,7 @@
 import ast
 import importlib
 import re
+import sys
 from pathlib import Path
 
 # What a module that defines tables has in its source: SQLModel, Table() or declarative.
@@ -39,10 +40,13 @@ def load_models() -> None:
             continue
         if package / parts[0] in alembic_folders:
             continue
+        module = ".".join((PACKAGE, *parts))
+        if module in sys.modules:
+            continue  # imported already (env.py runs again in the same process): nothing to check
         source = path.read_bytes()
         if _DEFINES_TABLES.search(source):
             check_import_is_quiet(path, source)
-            modules.append(".".join((PACKAGE, *parts)))
+            modules.append(module)
     for module in modules:
         importlib.import_module(module)
 
