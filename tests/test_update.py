@@ -88,13 +88,13 @@ def work_tree_clone(path: Path) -> Path:
     return path
 
 
-def template_repository(path: Path) -> Path:
-    """A new repository holding this work tree, released as 1.0.0."""
+def template_repository(path: Path, version: str = "1.0.0") -> Path:
+    """A new repository holding this work tree, released as version."""
     path.mkdir()
     git(path, "init", "--quiet")
     copy_work_tree(path)
-    commit_all(path, "release 1.0.0")
-    git(path, "tag", "1.0.0")
+    commit_all(path, f"release {version}")
+    git(path, "tag", version)
     return path
 
 
